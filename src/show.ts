@@ -1,0 +1,11 @@
+/** A value as quoted in config messages and filter explanations: JSON, cut to `max` characters. */
+export function show(value: unknown, max = 80): string {
+  if (value === undefined) return 'absent';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value); // BigInt, cycles
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
