@@ -83,3 +83,14 @@ export interface Alert {
   full_log?: string;
   [k: string]: unknown;
 }
+
+/** `msg.integration`: what downstream nodes learn about the integration that matched (no secrets). */
+export interface IntegrationInfo {
+  index: number;
+  name: string;
+  options?: Record<string, unknown>;
+  maxLog: number;
+  timeout: number;
+  retries: number;
+  alertFormat: string;
+}

@@ -1,0 +1,168 @@
+/**
+ * armor-alerts: the alert source. Tails the manager's alerts.json (src/tail.ts) and parses
+ * alerts arriving on its input (src/lines.ts): one message per alert, msg.payload = the
+ * alert, msg.topic = rule.id. With `start: resume` the read position is kept in the
+ * Node-RED user directory and survives restarts.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { MAX_LINE_BYTES, parseAlertPayload } from '../src/lines';
+import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/tail';
+import type { Alert } from '../src/types';
+import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+
+interface AlertsDef extends NodeDef {
+  version?: number;
+  path?: string;
+  start?: StartMode;
+  maxLineBytes?: number | string;
+  pollMs?: number | string;
+}
+
+const CHECKPOINT_EVERY_MS = 1000;
+/** At most this many warnings a minute reach the log; the rest are counted in the status. */
+const WARNINGS_PER_MINUTE = 20;
+
+function positiveInt(value: unknown, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function alertMessage(alert: Alert, base?: NodeMessage): NodeMessage {
+  return { ...base, payload: alert, topic: typeof alert.rule?.id === 'string' ? alert.rule.id : String(alert.rule?.id ?? '') };
+}
+
+/** Where a node's read position is kept: <userDir>/armor-integrations/checkpoints/<id>.json. */
+function checkpointFile(userDir: string | undefined, id: string): string {
+  return path.join(userDir ?? path.join(os.homedir(), '.node-red'), 'armor-integrations', 'checkpoints', `${id.replace(/[^\w.-]/g, '_')}.json`);
+}
+
+function readCheckpoint(file: string): Checkpoint | undefined {
+  try {
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
+    return typeof c.dev === 'string' && typeof c.ino === 'string' && Number.isInteger(c.offset) ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCheckpoint(file: string, c: Checkpoint): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(c));
+  fs.renameSync(tmp, file);
+}
+
+export = (RED: NodeAPI) => {
+  function ArmorAlertsNode(this: Node, def: AlertsDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const maxLineBytes = positiveInt(def.maxLineBytes, MAX_LINE_BYTES);
+    const file = (def.path ?? '').trim();
+    const start: StartMode = def.start === 'end' || def.start === 'beginning' ? def.start : 'resume';
+    let sent = 0;
+    let skipped = 0;
+    let state: 'waiting' | 'reading' | 'error' | 'input' = file ? 'waiting' : 'input';
+    let stateText = '';
+    let warnedThisMinute = 0;
+    let minute = 0;
+
+    const render = () => {
+      const counts = `${sent} alerts${skipped ? ` · ${skipped} skipped` : ''}`;
+      if (state === 'input') setStatus(node, 'grey', 'dot', counts);
+      else if (state === 'reading') setStatus(node, 'green', 'dot', `${path.basename(file)} · ${counts}`);
+      else setStatus(node, state === 'error' ? 'red' : 'yellow', 'ring', `${stateText} · ${counts}`);
+    };
+    const ticker = statusTicker(render, 500);
+    render();
+
+    /** Logs a warning unless too many came this minute (they stay counted in the status). */
+    const warn = (text: string) => {
+      const now = Math.floor(Date.now() / 60000);
+      if (now !== minute) [minute, warnedThisMinute] = [now, 0];
+      if (++warnedThisMinute <= WARNINGS_PER_MINUTE) node.warn(text);
+      else if (warnedThisMinute === WARNINGS_PER_MINUTE + 1) node.warn(RED._('armor-alerts.warnings.flood', { max: WARNINGS_PER_MINUTE }));
+    };
+
+    // ---- the file
+    let reader: TailReader | undefined;
+    let saveTimer: NodeJS.Timeout | undefined;
+    const cpFile = checkpointFile(RED.settings.userDir as string | undefined, node.id);
+    let latest: Checkpoint | undefined;
+    let saved = '';
+    const save = () => {
+      if (!latest) return;
+      const text = JSON.stringify(latest);
+      if (text === saved) return;
+      try {
+        writeCheckpoint(cpFile, latest);
+        saved = text;
+      } catch (e) {
+        warn(RED._('armor-alerts.warnings.checkpoint', { reason: (e as Error).message }));
+      }
+    };
+    if (file) {
+      reader = new TailReader({
+        path: file,
+        start,
+        checkpoint: start === 'resume' ? readCheckpoint(cpFile) : undefined,
+        maxLineBytes,
+        pollMs: positiveInt(def.pollMs, 250),
+        onAlert(alert, info) {
+          sent++;
+          latest = info.checkpoint;
+          node.send(alertMessage(alert));
+          ticker.poke();
+        },
+        onWarning(w: TailWarning) {
+          if (w.code !== 'resume-reset') skipped++;
+          warn(w.message);
+          ticker.poke();
+        },
+        onStatus(s) {
+          state = s.state;
+          stateText = s.state === 'waiting' ? RED._('armor-alerts.status.waiting') : s.message;
+          if (s.state === 'error') node.error(s.message);
+          render();
+        },
+      });
+      reader.start();
+      if (start === 'resume') saveTimer = setInterval(save, CHECKPOINT_EVERY_MS);
+    }
+
+    // ---- the input: alerts from any upstream (MQTT, UDP, HTTP in, ...)
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      const { alerts, errors } = parseAlertPayload(msg.payload, maxLineBytes);
+      for (const alert of alerts) send(alertMessage(alert, msg));
+      sent += alerts.length;
+      skipped += errors.length;
+      ticker.poke();
+      if (errors.length === 0) {
+        done();
+        return;
+      }
+      const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+      done(new Error(RED._('armor-alerts.errors.input', { count: errors.length, first: errors[0] + more })));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      ticker.stop();
+      clearInterval(saveTimer);
+      const closing = reader ? reader.close() : Promise.resolve();
+      closing.then(
+        () => {
+          if (start === 'resume') {
+            latest = reader?.checkpoint() ?? latest;
+            save();
+          }
+          done();
+        },
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType('armor-alerts', ArmorAlertsNode);
+};

@@ -1,0 +1,173 @@
+/**
+ * armor-integration: the manager's <integration> filters as a Node-RED node. One output per
+ * integration; an alert goes to every output whose filters pass (SEMANTICS 3). Decisions
+ * live in src/config.ts (what a config means) and src/filter.ts (which alerts pass).
+ */
+import fs from 'node:fs';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { parseIntegrations } from '../src/config';
+import { compileFilter, type AlertFilter } from '../src/filter';
+import { rowsToXml, type IntegrationRow } from '../src/form';
+import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
+import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+
+interface IntegrationNodeDef extends NodeDef {
+  version?: number;
+  mode?: 'form' | 'xml' | 'file';
+  rules?: IntegrationRow[];
+  xml?: string;
+  file?: string;
+  outputs?: number;
+}
+
+interface Active {
+  integrations: Integration[];
+  filters: AlertFilter[];
+  infos: IntegrationInfo[];
+}
+
+function infoOf(i: Integration): IntegrationInfo {
+  return Object.freeze({
+    index: i.index,
+    name: i.name,
+    options: i.options,
+    maxLog: i.maxLog,
+    timeout: i.timeout,
+    retries: i.retries,
+    alertFormat: i.alertFormat,
+  });
+}
+
+/** The config text a node definition stands for, and where it comes from (for messages). */
+function configText(def: IntegrationNodeDef): { text: string; origin: string } {
+  if (def.mode === 'file') return { text: fs.readFileSync(def.file ?? '', 'utf8'), origin: def.file ?? '' };
+  if (def.mode === 'xml') return { text: def.xml ?? '', origin: 'XML' };
+  return { text: rowsToXml(def.rules ?? []), origin: 'form' };
+}
+
+function summary(result: ParseResult): string {
+  return result.errors.map((e) => e.message).join('; ');
+}
+
+export = (RED: NodeAPI) => {
+  function ArmorIntegrationNode(this: Node, def: IntegrationNodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const outputs = Math.max(0, Number(def.outputs) || 0);
+    let active: Active | null = null;
+    let received = 0;
+    let routed = 0;
+    let notAlerts = 0;
+    let warnedNotAlert = false;
+
+    const render = () => {
+      if (!active) return;
+      setStatus(node, 'green', 'dot', `${active.integrations.length} integrations · ${received} in · ${routed} out`);
+    };
+    const ticker = statusTicker(render);
+
+    /** Applies a config, or keeps the one in force and says why. */
+    function load(): void {
+      let text: string;
+      let origin: string;
+      try {
+        ({ text, origin } = configText(def));
+      } catch (e) {
+        const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
+        setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason }));
+        return;
+      }
+      const result = parseIntegrations(text);
+      for (const w of result.warnings) node.warn(`${origin}: ${w.message}`);
+      let problem = result.errors.length > 0 ? summary(result) : undefined;
+      if (!problem && result.integrations.length !== outputs) {
+        problem = RED._('armor-integration.errors.outputs', { count: result.integrations.length, outputs });
+      }
+      if (problem) {
+        node.error(`${origin}: ${problem}`);
+        setStatus(node, 'red', 'ring', active ? RED._('armor-integration.status.kept') : RED._('armor-integration.status.invalid'));
+        return;
+      }
+      active = {
+        integrations: result.integrations,
+        filters: result.integrations.map((i) => compileFilter(i)),
+        infos: result.integrations.map(infoOf),
+      };
+      render();
+    }
+
+    load();
+    const watched = def.mode === 'file' && def.file ? def.file : undefined;
+    const onFileChange = (cur: fs.Stats, prev: fs.Stats) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) load();
+    };
+    if (watched) fs.watchFile(watched, { interval: 1000, persistent: false }, onFileChange);
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      const config = active;
+      if (!config) {
+        done(new Error(RED._('armor-integration.errors.noConfig')));
+        return;
+      }
+      received++;
+      const alert = msg.payload;
+      const rule = typeof alert === 'object' && alert !== null ? (alert as { rule?: unknown }).rule : undefined;
+      if (typeof rule !== 'object' || rule === null) {
+        notAlerts++;
+        if (!warnedNotAlert) {
+          warnedNotAlert = true;
+          node.warn(RED._('armor-integration.errors.notAlert'));
+        }
+        ticker.poke();
+        done();
+        return;
+      }
+      let out: Array<NodeMessage | null> | undefined;
+      const { filters, infos } = config;
+      for (let k = 0; k < filters.length; k++) {
+        if (!filters[k](alert)) continue;
+        if (!out) {
+          out = new Array(outputs).fill(null);
+          (msg as NodeMessage & { integration?: IntegrationInfo }).integration = infos[k];
+          out[k] = msg;
+        } else {
+          out[k] = { ...msg, integration: infos[k] } as NodeMessage;
+        }
+        routed++;
+      }
+      ticker.poke();
+      if (out) send(out);
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      ticker.stop();
+      if (watched) fs.unwatchFile(watched, onFileChange);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('armor-integration', ArmorIntegrationNode);
+
+  // The editor validates with this same library, so it shows the runtime's own messages.
+  RED.httpAdmin.post('/armor-integration/check', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
+    const body = (req.body ?? {}) as IntegrationNodeDef & { alert?: unknown };
+    let result: ParseResult;
+    try {
+      result = parseIntegrations(configText(body).text);
+    } catch (e) {
+      res.json({ integrations: [], errors: [{ block: -1, message: (e as Error).message }], warnings: [] });
+      return;
+    }
+    const verdicts =
+      body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
+    // secrets stay out of the answer: the editor only needs to know one was given
+    const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
+      ...rest,
+      hasHookUrl: hookUrl !== undefined,
+      hasApiKey: apiKey !== undefined,
+    }));
+    res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
+  });
+};

@@ -1,0 +1,68 @@
+/**
+ * What every node of this package does the same way: status, failures, counters.
+ * The only module under nodes/ besides the nodes themselves; no decisions live here.
+ */
+import type { Node, NodeMessage } from 'node-red';
+
+export type Done = (err?: Error) => void;
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+
+type Shape = 'dot' | 'ring';
+type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
+
+/** Sets a status, skipping the call when nothing changed (status events go to every editor). */
+export function setStatus(node: Node, fill: Fill, shape: Shape, text: string): void {
+  const n = node as Node & { __armorStatus?: string };
+  const key = `${fill}|${shape}|${text}`;
+  if (n.__armorStatus === key) return;
+  n.__armorStatus = key;
+  node.status({ fill, shape, text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
+}
+
+/**
+ * The one failure path: a red status with a short reason, the failed output (when the node
+ * has one) with `msg.error`, and `done(err)` so Catch nodes fire with the message.
+ */
+export function fail(
+  node: Node,
+  msg: NodeMessage,
+  send: Send,
+  done: Done,
+  error: Error,
+  short: string,
+  failedOutput?: { index: number; outputs: number; detail?: Record<string, unknown> },
+): void {
+  setStatus(node, 'red', 'ring', short);
+  if (failedOutput) {
+    const out: Array<NodeMessage | null> = new Array(failedOutput.outputs).fill(null);
+    const failed = msg as NodeMessage & { error?: unknown };
+    failed.error = { message: error.message, ...(failedOutput.detail ?? {}) };
+    out[failedOutput.index] = failed;
+    send(out);
+  }
+  done(error);
+}
+
+/** Refreshes a status from counters at most once per interval; stop() on close. */
+export function statusTicker(render: () => void, intervalMs = 1000): { poke(): void; stop(): void } {
+  let dirty = false;
+  const timer = setInterval(() => {
+    if (!dirty) return;
+    dirty = false;
+    render();
+  }, intervalMs);
+  timer.unref?.();
+  return {
+    poke() {
+      dirty = true;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/** A config node that resolves to something deliverable, or says why it cannot (safely). */
+export interface EndpointNode<T> extends Node {
+  endpoint(): T | { problem: string };
+}

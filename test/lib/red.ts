@@ -1,0 +1,62 @@
+/** Small helpers for flow tests on node-red-node-test-helper (a real Node-RED runtime). */
+import fs from 'node:fs';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+export const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
+
+/** The compiled node module (npm test builds first). */
+export function nodeModule(name: string): unknown {
+  return require(path.join(__dirname, '..', '..', 'dist', 'nodes', `${name}.js`));
+}
+
+/** The real sample alerts (line 16 has no rule, line 24 is synthetic). */
+export function sampleAlerts(): Array<Record<string, any>> {
+  return fs
+    .readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+/** Messages arriving at a helper node, with a way to wait for a count. */
+export function collect(id: string): { msgs: any[]; waitFor(n: number, ms?: number): Promise<any[]> } {
+  const node = helper.getNode(id) as any;
+  const msgs: any[] = [];
+  const waiters: Array<() => void> = [];
+  node.on('input', (msg: any) => {
+    msgs.push(msg);
+    waiters.splice(0).forEach((w) => w());
+  });
+  return {
+    msgs,
+    waitFor(n: number, ms = 5000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`expected ${n} messages at ${id}, got ${msgs.length}`)), ms);
+        const check = () => {
+          if (msgs.length >= n) {
+            clearTimeout(timer);
+            resolve(msgs);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+/** Resolves after `ms`; for letting a flow settle before asserting nothing more arrived. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `pred()` is true (polling), or fails with `what`. */
+export async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

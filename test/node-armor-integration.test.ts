@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { collect, helper, nodeModule, sampleAlerts, sleep, until } from './lib/red';
+
+const integrationNode = nodeModule('armor-integration');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+const SEED_XML = `<integration>
+  <name>slack</name>
+  <hook_url>\${SLACK_URL}</hook_url>
+  <level>10</level>
+  <group>multiple_drops,|authentication_failures,</group>
+</integration>
+<integration>
+  <name>pagerduty</name>
+  <rule_id>550, 005712</rule_id>
+</integration>`;
+
+function flow(props: Record<string, unknown>, outputs: number) {
+  const wires = Array.from({ length: outputs }, (_, k) => [`out${k}`]);
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'n1', z: 'f1', type: 'armor-integration', outputs, wires, ...props },
+    ...wires.map(([id]) => ({ id, z: 'f1', type: 'helper' })),
+    { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+describe('armor-integration node', () => {
+  before(() => new Promise<void>((r) => helper.startServer(r)));
+  after(() => new Promise<void>((r) => helper.stopServer(r)));
+  afterEach(() => helper.unload());
+
+  const alerts = sampleAlerts();
+  const byRule = (id: string) => alerts.find((a) => a.rule?.id === id)!;
+
+  it('routes each alert to every integration whose filters pass, with msg.integration', async () => {
+    await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: SEED_XML }, 2));
+    const out0 = collect('out0');
+    const out1 = collect('out1');
+    const n1 = helper.getNode('n1');
+    for (const alert of alerts) n1.receive({ payload: alert });
+    await sleep(100);
+    // expected from the library's own verdicts on the same alerts
+    const wantSlack = alerts.filter(
+      (a) => (a.rule?.level ?? 0) >= 10 && (a.rule?.groups ?? []).some((g: string) => g === 'multiple_drops' || g === 'authentication_failures'),
+    );
+    const wantPd = alerts.filter((a) => a.rule && [550, 5712].includes(Number(a.rule.id)));
+    assert.ok(wantSlack.length > 0 && wantPd.length > 0);
+    assert.deepEqual(out0.msgs.map((m) => m.payload.id), wantSlack.map((a) => a.id));
+    assert.deepEqual(out1.msgs.map((m) => m.payload.id), wantPd.map((a) => a.id));
+    assert.deepEqual(out0.msgs[0].integration, { index: 0, name: 'slack', options: undefined, maxLog: 165, timeout: 10, retries: 3, alertFormat: 'json' });
+    assert.equal(out1.msgs[0].integration.name, 'pagerduty');
+    // an alert passing both integrations leaves by both outputs, each with its own msg.integration
+    const both = byRule('5712');
+    assert.ok(out0.msgs.some((m) => m.payload.id === both.id && m.integration.index === 0));
+    assert.ok(out1.msgs.some((m) => m.payload.id === both.id && m.integration.index === 1));
+    assert.equal(JSON.stringify(out0.msgs).includes('SLACK_URL'), false, 'no hook_url in messages');
+  });
+
+  it('is configured by form rows as by XML, through the same validation', async () => {
+    const rows = [{ name: 'slack', level: '10', group: 'multiple_drops,|authentication_failures,' }, { name: 'pagerduty', rule_id: '550, 005712' }];
+    await helper.load([integrationNode, catchNode], flow({ mode: 'form', rules: rows }, 2));
+    const out0 = collect('out0');
+    const out1 = collect('out1');
+    for (const alert of alerts) helper.getNode('n1').receive({ payload: alert });
+    await sleep(100);
+    assert.ok(out0.msgs.length > 0);
+    assert.ok(out1.msgs.length > 0);
+    assert.ok(out0.msgs.every((m) => m.payload.rule.level >= 10));
+  });
+
+  it('refuses an invalid config, names the block and tag, and lets Catch see the messages it cannot route', async () => {
+    const bad = '<integration><name>slack</name><level>high</level></integration>';
+    await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: bad }, 1));
+    const n1 = helper.getNode('n1') as any;
+    const caught = collect('caught');
+    assert.ok(n1.error.args.some((a: unknown[]) => /integration #1 \(slack\).*<level>/.test(String(a[0]))), 'error names block and tag');
+    n1.receive({ payload: byRule('5712') });
+    const [msg] = await caught.waitFor(1);
+    assert.match(msg.error.message, /armor-integration.errors.noConfig/);
+    assert.equal(msg.payload.rule.id, '5712');
+  });
+
+  it('counts and skips objects without a rule, warning once', async () => {
+    await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: '<integration><name>slack</name></integration>' }, 1));
+    const n1 = helper.getNode('n1') as any;
+    const out0 = collect('out0');
+    const notAlert = alerts.find((a) => !a.rule)!;
+    n1.receive({ payload: notAlert });
+    n1.receive({ payload: 'text' });
+    n1.receive({ payload: byRule('550') });
+    await out0.waitFor(1);
+    await sleep(50);
+    assert.equal(out0.msgs.length, 1);
+    assert.equal(n1.warn.args.filter((a: unknown[]) => a[0] === 'armor-integration.errors.notAlert').length, 1);
+  });
+
+  it('re-reads an ossec.conf file when it changes, and keeps the old config when the new one is invalid', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-int-'));
+    const file = path.join(dir, 'ossec.conf');
+    const conf = (level: string) => `<ossec_config><global><jsonout_output>yes</jsonout_output></global>
+      <integration><name>slack</name><level>${level}</level></integration></ossec_config>`;
+    fs.writeFileSync(file, conf('12'));
+    try {
+      await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
+      const n1 = helper.getNode('n1') as any;
+      const out0 = collect('out0');
+      const lvl10 = byRule('5712'); // level 10
+      n1.receive({ payload: lvl10 });
+      await sleep(50);
+      assert.equal(out0.msgs.length, 0, 'level 12 config drops a level 10 alert');
+      fs.writeFileSync(file, conf('10') + '\n<!-- now level 10 -->');
+      await until(() => {
+        n1.receive({ payload: lvl10 });
+        return out0.msgs.length > 0;
+      }, 'the file change to apply', 8000);
+      fs.writeFileSync(file, conf('eleven'));
+      await until(() => n1.error.args.some((a: unknown[]) => /<level>/.test(String(a[0]))), 'the invalid file to be reported', 8000);
+      const before = out0.msgs.length;
+      n1.receive({ payload: lvl10 });
+      await sleep(50);
+      assert.equal(out0.msgs.length, before + 1, 'the previous (level 10) config is still in force');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers the editor with the runtime\'s own validation and verdicts, without secrets', async () => {
+    await helper.load([integrationNode], [{ id: 'n1', type: 'armor-integration', mode: 'xml', xml: SEED_XML, outputs: 2, wires: [[], []] }]);
+    const res = await helper
+      .request()
+      .post('/armor-integration/check')
+      .send({ mode: 'xml', xml: SEED_XML.replace('${SLACK_URL}', 'https://hooks.example/services/SECRET'), alert: byRule('5712') })
+      .expect(200);
+    assert.equal(res.body.integrations.length, 2);
+    assert.equal(res.body.integrations[0].hasHookUrl, true);
+    assert.equal(JSON.stringify(res.body).includes('SECRET'), false);
+    assert.deepEqual(res.body.verdicts.map((v: { pass: boolean }) => v.pass), [true, true]);
+    const bad = await helper.request().post('/armor-integration/check').send({ mode: 'form', rules: [{ name: 'slack', rule_id: '5710,abc' }] }).expect(200);
+    assert.equal(bad.body.errors.length, 1);
+    assert.match(bad.body.errors[0].message, /rule_id/);
+  });
+});
