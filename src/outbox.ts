@@ -1,0 +1,447 @@
+/**
+ * Persistent outbox: the deliveries queued or being retried for one endpoint (one Slack webhook,
+ * one PagerDuty routing key), kept in a journal on disk so that they survive a redeploy, a
+ * restart and a crash. The caller delivers; the outbox only remembers, in add order.
+ *
+ * NEVER put a secret in it: the journal must never contain webhook URLs or routing keys (store
+ * the alert and the message fields needed to rebuild the request; look the secret up from the
+ * credentials when sending). Pass the secrets as `forbid` and `add()` throws instead of writing.
+ *
+ * On disk: one directory per endpoint (the caller picks it, e.g. `<userDir>/armor-integrations/
+ * outbox/<config-node-id>/`) holding one append-only file, `journal.jsonl`, one JSON record a line:
+ *   {"op":"meta","v":1,"next":N}                    first line: format version, next seq to use
+ *   {"op":"add","seq":S,"at":MS,"data":<json>}      an entry (its id is the decimal seq)
+ *   {"op":"done","seqs":[S,...]}                    entries delivered or finally failed
+ * Opening replays the file. A last line without its newline (a crash in the middle of an append)
+ * is cut off and counted in `unreadable`, like any other line that is not a valid record; its
+ * add()/done() had not returned, so nothing that was acknowledged is lost.
+ *
+ * Compaction rewrites the journal with only the pending entries: `journal.jsonl.tmp` is written,
+ * fsynced, then renamed over `journal.jsonl` (atomic), and the directory is fsynced. A crash at
+ * any point leaves either the old or the new journal whole; a leftover `.tmp` is deleted on open.
+ * It runs by itself when obsolete records dominate (more than 1000 of them and more than half
+ * of the file), so the file stays under about twice the pending bytes and copying is amortized.
+ *
+ * Memory: only an index is kept (seq, time, offset, length: about 100 bytes of heap an entry); the data
+ * stays on disk and `next()` reads it back. Limits on count and bytes refuse new entries (never
+ * unbounded memory or disk). A journal found over the limits (limits lowered) is kept whole.
+ *
+ * Durability: every add()/done() is written with one write(2) to the journal before it returns.
+ * That survives a crash of the process (SIGKILL included: the bytes are in the kernel's page
+ * cache). It does not survive a power loss or kernel crash unless `fsync: 'always'` (an fsync
+ * after every write, much slower). Delivery built on it is at-least-once: an entry delivered but
+ * not yet marked done when the process dies is delivered again after the restart.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface OutboxEntry<T = unknown> {
+  /** The decimal `seq`; unique for the life of the directory. */
+  id: string;
+  /** Increasing in add order. */
+  seq: number;
+  /** `Date.now()` when added. */
+  addedAt: number;
+  /** Size of the entry's record in the journal: what counts against `maxBytes`. */
+  bytes: number;
+  /** As added (read back from disk: `JSON.parse(JSON.stringify(data))`). */
+  data: T;
+}
+
+/** What `add()` returns when a limit refuses the entry. `reason` starts with "outbox full". */
+export interface OutboxFull {
+  full: true;
+  reason: string;
+}
+
+export interface OutboxLimits {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export interface OutboxOptions extends Partial<OutboxLimits> {
+  /** `always`: fsync after every write (survives power loss). Default `never`. */
+  fsync?: 'always' | 'never';
+  /** Secrets (webhook URLs, routing keys) that must never reach the disk: add() throws if the data contains one. */
+  forbid?: string[];
+}
+
+export const OUTBOX_DEFAULT_LIMITS: Readonly<OutboxLimits> = { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 };
+export const OUTBOX_JOURNAL = 'journal.jsonl';
+
+const VERSION = 1;
+const TEMP = `${OUTBOX_JOURNAL}.tmp`;
+const CHUNK = 1024 * 1024;
+/** Compaction and index clean-up wait for at least this many obsolete records. */
+const MIN_OBSOLETE = 1000;
+/** Directories open in this process: two outboxes on one journal would corrupt it. */
+const openDirs = new Set<string>();
+
+interface Slot {
+  seq: number;
+  at: number;
+  offset: number;
+  bytes: number;
+  done: boolean;
+}
+
+export class Outbox<T = unknown> {
+  /** Lines skipped when the journal was opened (not valid records, or a torn last line). */
+  readonly unreadable: number;
+  /** Path of the journal file. */
+  readonly file: string;
+
+  private readonly dir: string;
+  private readonly limits: OutboxLimits;
+  private readonly fsyncAlways: boolean;
+  private readonly forbid: string[];
+  private fd: number;
+  private fileSize = 0;
+  private nextSeq = 1;
+  /** Index in seq order; entries marked done stay until the next clean-up. */
+  private slots: Slot[] = [];
+  private liveCount = 0;
+  private liveBytes = 0;
+  private deadSlots = 0;
+  /** Records in the file that compaction would drop (done adds, done records, unreadable lines). */
+  private obsolete = 0;
+  private closed = false;
+
+  /** Opens (creating the directory and journal if needed) and replays the journal. */
+  static open<T = unknown>(dir: string, options: OutboxOptions = {}): Outbox<T> {
+    return new Outbox<T>(dir, options);
+  }
+
+  private constructor(dir: string, options: OutboxOptions) {
+    this.dir = path.resolve(dir);
+    if (openDirs.has(this.dir)) throw new Error(`outbox already open in this process: ${this.dir}`);
+    this.limits = {
+      maxEntries: options.maxEntries ?? OUTBOX_DEFAULT_LIMITS.maxEntries,
+      maxBytes: options.maxBytes ?? OUTBOX_DEFAULT_LIMITS.maxBytes,
+    };
+    this.fsyncAlways = options.fsync === 'always';
+    this.forbid = (options.forbid ?? []).filter((s) => s !== '');
+    this.file = path.join(this.dir, OUTBOX_JOURNAL);
+
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    fs.rmSync(path.join(this.dir, TEMP), { force: true });
+    const created = !fs.existsSync(this.file);
+    this.fd = fs.openSync(this.file, 'a+', 0o600);
+    let unreadable = 0;
+    try {
+      if (created) {
+        this.append(meta(this.nextSeq));
+        syncDir(this.dir);
+      } else {
+        unreadable = this.replay();
+      }
+      this.compactIfWorth();
+    } catch (err) {
+      fs.closeSync(this.fd);
+      throw err;
+    }
+    this.unreadable = unreadable;
+    openDirs.add(this.dir);
+  }
+
+  /** Pending entries and their bytes. */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.liveCount, bytes: this.liveBytes };
+  }
+
+  /**
+   * Appends `data` to the journal before returning, or refuses it when it would take the outbox
+   * past a limit. Throws if the data contains a `forbid` string (nothing is written) or on I/O error.
+   */
+  add(data: T): OutboxEntry<T> | OutboxFull {
+    this.assertOpen();
+    const { maxEntries, maxBytes } = this.limits;
+    const json = JSON.stringify(data);
+    if (json === undefined) throw new TypeError('outbox: data is not JSON');
+    this.assertNoSecret(json);
+    if (this.liveCount >= maxEntries) return full(`${this.liveCount} entries, limit ${maxEntries}`);
+    const seq = this.nextSeq;
+    const at = Date.now();
+    const line = Buffer.from(`{"op":"add","seq":${seq},"at":${at},"data":${json}}\n`);
+    const bytes = line.length;
+    if (bytes > maxBytes) return full(`an entry of ${bytes} bytes exceeds the limit of ${maxBytes} bytes`);
+    if (this.liveBytes + bytes > maxBytes) {
+      return full(`${this.liveBytes} + ${bytes} bytes would exceed the limit of ${maxBytes} bytes`);
+    }
+    const offset = this.append(line);
+    this.nextSeq = seq + 1;
+    this.slots.push({ seq, at, offset, bytes, done: false });
+    this.liveCount++;
+    this.liveBytes += bytes;
+    return { id: String(seq), seq, addedAt: at, bytes, data };
+  }
+
+  /**
+   * Marks entries delivered (or finally failed): appends one `done` record before returning.
+   * Ids that are not pending are ignored. Returns how many entries were removed.
+   */
+  done(ids: Iterable<string>): number {
+    this.assertOpen();
+    const found = new Set<Slot>();
+    for (const id of ids) {
+      const seq = Number(id);
+      if (String(seq) !== id) continue;
+      const slot = this.slots[this.indexAfter(seq - 1)];
+      if (slot && slot.seq === seq && !slot.done) found.add(slot);
+    }
+    if (found.size === 0) return 0;
+    this.append(`{"op":"done","seqs":[${[...found].map((s) => s.seq).join(',')}]}\n`);
+    for (const slot of found) this.retire(slot);
+    this.obsolete++;
+    this.compactIfWorth();
+    return found.size;
+  }
+
+  /** Up to `n` pending entries with a seq above `afterSeq`, in add order, their data read from disk. */
+  next(n: number, afterSeq = 0): OutboxEntry<T>[] {
+    this.assertOpen();
+    const out: OutboxEntry<T>[] = [];
+    for (let i = this.indexAfter(afterSeq); i < this.slots.length && out.length < n; i++) {
+      const slot = this.slots[i];
+      if (!slot.done) out.push(this.load(slot));
+    }
+    return out;
+  }
+
+  /** Rewrites the journal with only the pending entries (see the file comment for crash safety). */
+  compact(): void {
+    this.assertOpen();
+    const live = this.slots.filter((s) => !s.done);
+    const tempPath = path.join(this.dir, TEMP);
+    const temp = fs.openSync(tempPath, 'w', 0o600);
+    const offsets: number[] = [];
+    let size = 0;
+    try {
+      const head = Buffer.from(meta(this.nextSeq));
+      writeAll(temp, head);
+      size = head.length;
+      let batch = Buffer.allocUnsafe(CHUNK);
+      let fill = 0;
+      for (const slot of live) {
+        if (fill + slot.bytes > batch.length) {
+          writeAll(temp, batch.subarray(0, fill));
+          fill = 0;
+          if (slot.bytes > batch.length) batch = Buffer.allocUnsafe(slot.bytes);
+        }
+        readAll(this.fd, batch.subarray(fill, fill + slot.bytes), slot.offset);
+        fill += slot.bytes;
+        offsets.push(size);
+        size += slot.bytes;
+      }
+      writeAll(temp, batch.subarray(0, fill));
+      fs.fsyncSync(temp);
+    } catch (err) {
+      fs.closeSync(temp);
+      fs.rmSync(tempPath, { force: true });
+      throw err;
+    }
+    fs.closeSync(temp);
+    fs.closeSync(this.fd);
+    try {
+      fs.renameSync(tempPath, this.file);
+    } finally {
+      this.fd = fs.openSync(this.file, 'a+', 0o600);
+    }
+    syncDir(this.dir);
+    live.forEach((slot, i) => (slot.offset = offsets[i]));
+    this.slots = live;
+    this.fileSize = size;
+    this.deadSlots = 0;
+    this.obsolete = 0;
+  }
+
+  /** Closes the journal. The outbox can be opened again (here or after a restart). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+    openDirs.delete(this.dir);
+  }
+
+  /** Reads the journal into the index; cuts a torn last line. Returns the unreadable line count. */
+  private replay(): number {
+    const total = fs.fstatSync(this.fd).size;
+    let unreadable = 0;
+    let buf = Buffer.allocUnsafe(CHUNK);
+    let bufOffset = 0; // file offset of buf[0]
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const n = fs.readSync(this.fd, buf, len, buf.length - len, bufOffset + len);
+      len += n;
+      let start = 0;
+      for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < len; nl = buf.indexOf(10, start)) {
+        if (!this.replayLine(buf.toString('utf8', start, nl), bufOffset + start, nl + 1 - start)) {
+          unreadable++;
+          this.obsolete++;
+        }
+        start = nl + 1;
+      }
+      buf.copy(buf, 0, start, len);
+      bufOffset += start;
+      len -= start;
+      if (n === 0 || bufOffset + len >= total) break;
+    }
+    if (len > 0) {
+      unreadable++;
+      fs.ftruncateSync(this.fd, bufOffset);
+    }
+    this.fileSize = bufOffset;
+    return unreadable;
+  }
+
+  /** Applies one journal line; false when it is not a valid record. */
+  private replayLine(text: string, offset: number, bytes: number): boolean {
+    let rec: { op?: unknown; seq?: unknown; at?: unknown; seqs?: unknown; v?: unknown; next?: unknown };
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (rec === null || typeof rec !== 'object') return false;
+    const last = this.slots.length > 0 ? this.slots[this.slots.length - 1].seq : 0;
+    switch (rec.op) {
+      case 'meta':
+        if (rec.v !== VERSION) throw new Error(`outbox journal ${this.file} has unsupported version ${String(rec.v)}`);
+        if (!isSeq(rec.next)) return false;
+        this.nextSeq = Math.max(this.nextSeq, rec.next);
+        this.obsolete++;
+        return true;
+      case 'add':
+        if (!isSeq(rec.seq) || rec.seq <= last || typeof rec.at !== 'number' || !('data' in rec)) return false;
+        this.slots.push({ seq: rec.seq, at: rec.at, offset, bytes, done: false });
+        this.liveCount++;
+        this.liveBytes += bytes;
+        this.nextSeq = Math.max(this.nextSeq, rec.seq + 1);
+        return true;
+      case 'done':
+        if (!Array.isArray(rec.seqs) || !rec.seqs.every(isSeq)) return false;
+        for (const seq of rec.seqs as number[]) {
+          const slot = this.slots[this.indexAfter(seq - 1)];
+          if (slot && slot.seq === seq && !slot.done) this.retire(slot);
+        }
+        this.obsolete++;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private retire(slot: Slot): void {
+    slot.done = true;
+    this.liveCount--;
+    this.liveBytes -= slot.bytes;
+    this.deadSlots++;
+    this.obsolete++;
+    if (this.deadSlots > MIN_OBSOLETE && this.deadSlots > this.liveCount) {
+      this.slots = this.slots.filter((s) => !s.done);
+      this.deadSlots = 0;
+    }
+  }
+
+  private compactIfWorth(): void {
+    if (this.obsolete > MIN_OBSOLETE && this.fileSize - this.liveBytes > this.liveBytes) this.compact();
+  }
+
+  /** Index of the first slot with a seq above `seq` (binary search; slots are in seq order). */
+  private indexAfter(seq: number): number {
+    let lo = 0;
+    let hi = this.slots.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.slots[mid].seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private load(slot: Slot): OutboxEntry<T> {
+    const buf = Buffer.allocUnsafe(slot.bytes);
+    readAll(this.fd, buf, slot.offset);
+    let rec: { seq?: unknown; data?: T } | undefined;
+    try {
+      rec = JSON.parse(buf.toString('utf8', 0, slot.bytes - 1));
+    } catch {
+      rec = undefined;
+    }
+    if (rec?.seq !== slot.seq) throw new Error(`outbox journal ${this.file} was changed on disk (entry ${slot.seq})`);
+    return { id: String(slot.seq), seq: slot.seq, addedAt: slot.at, bytes: slot.bytes, data: rec.data as T };
+  }
+
+  /** Appends one record; on failure, cuts what was partly written so the next record starts on a new line. */
+  private append(record: string | Buffer): number {
+    const buf = typeof record === 'string' ? Buffer.from(record) : record;
+    const offset = this.fileSize;
+    try {
+      writeAll(this.fd, buf);
+      if (this.fsyncAlways) fs.fsyncSync(this.fd);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd, offset);
+      } catch {
+        // the original error says more
+      }
+      throw err;
+    }
+    this.fileSize += buf.length;
+    return offset;
+  }
+
+  private assertNoSecret(json: string): void {
+    for (const secret of this.forbid) {
+      if (json.includes(secret) || json.includes(JSON.stringify(secret).slice(1, -1))) {
+        throw new Error('outbox: refusing to store data that contains a secret (webhook URL or routing key)');
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`outbox closed: ${this.dir}`);
+  }
+}
+
+function full(why: string): OutboxFull {
+  return { full: true, reason: `outbox full: ${why}` };
+}
+
+function meta(next: number): string {
+  return `{"op":"meta","v":${VERSION},"next":${next}}\n`;
+}
+
+function isSeq(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) > 0;
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done);
+}
+
+function readAll(fd: number, buf: Buffer, position: number): void {
+  for (let done = 0; done < buf.length; ) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new Error('outbox journal ended early');
+    done += n;
+  }
+}
+
+/** Makes a rename or a new file in `dir` durable; not every platform can fsync a directory. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // e.g. Windows: directories cannot be opened for fsync
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
