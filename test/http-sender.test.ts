@@ -9,6 +9,7 @@ import path from 'node:path';
 import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/http-sender';
 import type { SendResult, Service } from '../src/http-sender';
 import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/proxy';
+import { answer, closed, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
 
 // ---- real servers on 127.0.0.1, closed after each test ----
 
@@ -17,62 +18,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-interface Stub {
-  base: string;
-  port: number;
-  seen: Seen[];
-  sockets: net.Socket[];
-}
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
-
-async function listen(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
-
-/** An HTTP(S) server that records requests and sockets, answering with `handler` once a request body is read. */
-async function serve(handler: Handler, server: http.Server = http.createServer()): Promise<Stub> {
-  const seen: Seen[] = [];
-  const sockets: net.Socket[] = [];
-  server.on('connection', (socket: net.Socket) => sockets.push(socket));
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      handler(req, res, body);
-    });
-  });
-  const port = await listen(server);
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  const scheme = server instanceof https.Server ? 'https' : 'http';
-  return { base: `${scheme}://127.0.0.1:${port}`, port, seen, sockets };
-}
-
-function answer(status: number, text: string, headers: http.OutgoingHttpHeaders = {}): Handler {
-  return (_req, res) => res.writeHead(status, { 'Content-Type': 'text/plain', ...headers }).end(text);
-}
-
-function json(status: number, value: unknown): Handler {
-  return (_req, res) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
-}
-
-/** Resolves when the server-side socket has closed (the client let go of it). */
-function closed(socket: net.Socket): Promise<void> {
-  return socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+/** A stub server closed after the test. */
+async function serve(handler: Handler, server?: http.Server): Promise<Stub> {
+  const stub = await startStub(handler, server);
+  cleanups.push(() => stub.close());
+  return stub;
 }
 
 /** A port nothing listens on. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
 import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../src/pagerduty-event';
+import { enqueueValidator } from './lib/pagerduty-schema';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');
 const KEY = 'R0UT1NGKEY0000000000000000000000';
@@ -17,19 +17,6 @@ const SAMPLES: Array<{ line: number; alert: Obj }> = fs
   .map(({ line, text }) => ({ line, alert: JSON.parse(text) }));
 const sample = (line: number): Obj => SAMPLES.find((s) => s.line === line)!.alert;
 
-/** RFC 3339 date-time, strictly (the colon in the offset is required). */
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** The request body schema of `POST /enqueue` in PagerDuty's OpenAPI document, its `$ref`s resolved in that document. */
-function enqueueValidator(): ValidateFunction {
-  const doc = JSON.parse(fs.readFileSync(path.join(SHARED, 'contracts', 'pagerduty_events_v2_schema.json'), 'utf8'));
-  // OpenAPI 3.0 keywords (example, x-examples, ...) are not JSON Schema: strict: false ignores them.
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addFormat('date-time', (s: string) => DATE_TIME.test(s) && Number.isFinite(Date.parse(s)));
-  ajv.addFormat('url', (s: string) => URL.canParse(s));
-  ajv.addSchema({ ...doc, $id: 'pagerduty-events-v2.json' });
-  return ajv.compile({ $ref: 'pagerduty-events-v2.json#/paths/~1enqueue/post/requestBody/content/application~1json/schema' });
-}
 const validateSchema = enqueueValidator();
 
 /** Asserts `event` is a body PagerDuty accepts: the schema, plus what its docs require beyond it. */

@@ -1,6 +1,7 @@
 /** Small helpers for flow tests on node-red-node-test-helper (a real Node-RED runtime). */
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import helper from 'node-red-node-test-helper';
 
 helper.init(require.resolve('node-red'));
@@ -59,4 +60,33 @@ export async function until(pred: () => boolean, what: string, ms = 5000): Promi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+type SpiedMethod = 'status' | 'warn' | 'error' | 'log';
+
+/** The arguments of each call node `id` made to a Node method the helper spies on, oldest first. */
+export function calls(id: string, method: SpiedMethod): unknown[][] {
+  const node = helper.getNode(id) as any;
+  return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
+}
+
+/** The statuses node `id` has shown, oldest first. */
+export function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
+  return calls(id, 'status').map((args) => args[0] as { fill?: string; shape?: string; text?: string });
+}
+
+/** Everything any node showed or logged so far (statuses, warn, error, log, the runtime log), as text. */
+export function reportedText(anyNodeId: string): string {
+  const node = helper.getNode(anyNodeId) as any;
+  const all = (['status', 'warn', 'error', 'log'] as const).map((m) => node[m].args);
+  return inspect([all, helper.log().args], { depth: null, maxArrayLength: null, maxStringLength: null });
+}
+
+/** `p`, or a failure naming `what` when a generous guard timer fires first (catches hangs; not a speed test). */
+export function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,79 @@
+/**
+ * Real HTTP(S) servers on 127.0.0.1 standing in for Slack and PagerDuty: each records the
+ * requests it receives and answers them with a scripted handler. Callers close them.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface Stub {
+  base: string;
+  port: number;
+  seen: Seen[];
+  sockets: net.Socket[];
+  /** Drops every connection (hanging requests included) and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Answers a request whose body has been read; doing nothing leaves the request hanging. */
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+
+/** Listens on an ephemeral port of 127.0.0.1; resolves with the port. */
+export async function listen(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** An HTTP(S) server that records requests and sockets, answering with `handler` once a request body is read. */
+export async function startStub(handler: Handler, server: http.Server = http.createServer()): Promise<Stub> {
+  const seen: Seen[] = [];
+  const sockets: net.Socket[] = [];
+  server.on('connection', (socket: net.Socket) => sockets.push(socket));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  const port = await listen(server);
+  const scheme = server instanceof https.Server ? 'https' : 'http';
+  return {
+    base: `${scheme}://127.0.0.1:${port}`,
+    port,
+    seen,
+    sockets,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Answers with `status` and a plain-text body. */
+export function answer(status: number, text: string, headers: http.OutgoingHttpHeaders = {}): Handler {
+  return (_req, res) => res.writeHead(status, { 'Content-Type': 'text/plain', ...headers }).end(text);
+}
+
+/** Answers with `status` and `value` as JSON. */
+export function json(status: number, value: unknown): Handler {
+  return (_req, res) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+}
+
+/** Never answers: the request hangs until the client gives up or the server closes. */
+export const hang: Handler = () => undefined;
+
+/** Resolves when the server side of `socket` has closed (the client let go of it). */
+export function closed(socket: net.Socket): Promise<void> {
+  return socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { calls, collect, helper, nodeModule, SHARED, settlesWithin, sleep, statuses, until } from './lib/red';
+
+const alertsNode = nodeModule('armor-alerts');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+/** The sample file's lines as written (24 lines: 23 alerts, line 16 is not an alert). */
+const LINES = fs.readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l));
+const alertsOf = (lines: string[]) => parsed(lines).filter((a) => a.rule);
+const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('');
+/** A few polls of the flows below (pollMs 20): long enough for the node to have read what is there. */
+const SETTLE_MS = 200;
+
+function flow(props: Record<string, unknown>) {
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'a1', z: 'f1', type: 'armor-alerts', pollMs: 20, wires: [['out']], ...props },
+    { id: 'out', z: 'f1', type: 'helper' },
+    { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+const lastStatus = (id: string) => statuses(id).at(-1);
+const untilStatus = (id: string, want: { fill: string; shape: string; text: string }) =>
+  until(() => JSON.stringify(lastStatus(id)) === JSON.stringify(want), `status ${JSON.stringify(want)}, last ${JSON.stringify(lastStatus(id))}`);
+
+describe('armor-alerts node', () => {
+  // The resume checkpoint lives under RED.settings.userDir; the test helper leaves it undefined
+  // (the node would use ~/.node-red), so every test here runs with a temporary user directory.
+  let userDir: string;
+  let dir: string;
+  let file: string;
+  before(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-alerts-userdir-'));
+    helper.settings({ userDir });
+    await new Promise<void>((r) => helper.startServer(r));
+  });
+  after(async () => {
+    await new Promise<void>((r) => helper.stopServer(r));
+    helper.settings({ userDir: undefined });
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-alerts-'));
+    file = path.join(dir, 'alerts.json');
+  });
+  afterEach(async () => {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Loads the flow and waits until the node has the file open (so `end` means "from now"). */
+  async function loadTailing(props: Record<string, unknown>) {
+    await helper.load([alertsNode, catchNode], flow({ path: file, ...props }));
+    await until(() => lastStatus('a1')?.fill === 'green', 'the node to open the file');
+  }
+
+  describe('tailing a file', () => {
+    it('reads the sample file from the beginning: one message per alert, payload the alert, topic the rule id', async () => {
+      fs.writeFileSync(file, text(LINES));
+      await helper.load([alertsNode, catchNode], flow({ path: file, start: 'beginning' }));
+      const out = collect('out');
+      await out.waitFor(23);
+      await sleep(SETTLE_MS);
+      assert.equal(out.msgs.length, 23, 'line 16 (no rule) is not an alert');
+      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES));
+      assert.deepEqual(out.msgs.map((m) => m.topic), alertsOf(LINES).map((a) => a.rule.id));
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 23 alerts' });
+      assert.equal(calls('a1', 'warn').length, 0);
+    });
+
+    it('with start "end", skips the alerts already in the file and emits only those appended', async () => {
+      fs.writeFileSync(file, text(LINES.slice(0, 10)));
+      await loadTailing({ start: 'end' });
+      const out = collect('out');
+      await sleep(SETTLE_MS);
+      assert.equal(out.msgs.length, 0);
+      fs.appendFileSync(file, text(LINES.slice(10, 12)));
+      await out.waitFor(2);
+      await sleep(SETTLE_MS);
+      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(10, 12)));
+    });
+
+    it('emits a line appended in two writes once, whole', async () => {
+      fs.writeFileSync(file, '');
+      await loadTailing({ start: 'end' });
+      const out = collect('out');
+      const line = LINES[1];
+      const cut = Math.floor(line.length / 2);
+      fs.appendFileSync(file, line.slice(0, cut));
+      await sleep(SETTLE_MS);
+      assert.equal(out.msgs.length, 0, 'half a line is held, not emitted');
+      fs.appendFileSync(file, `${line.slice(cut)}\n`);
+      await out.waitFor(1);
+      await sleep(SETTLE_MS);
+      assert.equal(out.msgs.length, 1);
+      assert.deepEqual(out.msgs[0].payload, JSON.parse(line));
+      assert.equal(calls('a1', 'warn').length, 0);
+    });
+
+    it('skips an invalid line, warns with its byte offset, and emits the lines after it', async () => {
+      const invalid = '{"rule": {"id": "5712", broken';
+      fs.writeFileSync(file, text([LINES[0], invalid, LINES[1], LINES[2]]));
+      await helper.load([alertsNode, catchNode], flow({ path: file, start: 'beginning' }));
+      const out = collect('out');
+      await out.waitFor(3);
+      await sleep(SETTLE_MS);
+      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf([LINES[0], LINES[1], LINES[2]]));
+      const offset = Buffer.byteLength(LINES[0]) + 1;
+      const warnings = calls('a1', 'warn').map((args) => String(args[0]));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], new RegExp(`^${file.replace(/[.\\]/g, '\\$&')}: line at byte ${offset} is not valid JSON \\(.*\\): skipped$`));
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 3 alerts · 1 skipped' });
+    });
+
+    it('with start "resume", continues after the flow is closed and loaded again, without repeating or skipping', async () => {
+      fs.writeFileSync(file, '');
+      await loadTailing({ start: 'resume' });
+      let out = collect('out');
+      fs.appendFileSync(file, text(LINES.slice(0, 12)));
+      await out.waitFor(12);
+      const first = out.msgs.slice();
+      await helper.unload();
+
+      // the read position was saved in the user directory, just after line 12
+      const checkpoint = JSON.parse(fs.readFileSync(path.join(userDir, 'armor-integrations', 'checkpoints', 'a1.json'), 'utf8'));
+      assert.equal(checkpoint.offset, Buffer.byteLength(text(LINES.slice(0, 12))));
+      fs.appendFileSync(file, text(LINES.slice(12))); // written while no flow runs
+
+      await helper.load([alertsNode, catchNode], flow({ path: file, start: 'resume' }));
+      out = collect('out');
+      await out.waitFor(11);
+      await sleep(SETTLE_MS);
+      assert.equal(out.msgs.length, 11, 'lines 13-24 hold 11 alerts (line 16 is none)');
+      assert.deepEqual([...first, ...out.msgs].map((m) => m.payload), alertsOf(LINES));
+      assert.equal(calls('a1', 'warn').length, 0, 'the checkpoint fitted the file');
+    });
+
+    it('waits for a file that does not exist yet, says so, and reads it from the start when it appears', async () => {
+      await helper.load([alertsNode, catchNode], flow({ path: file, start: 'end' }));
+      const out = collect('out');
+      await untilStatus('a1', { fill: 'yellow', shape: 'ring', text: 'armor-alerts.status.waiting · 0 alerts' });
+      fs.writeFileSync(file, text(LINES.slice(0, 3)));
+      await out.waitFor(3);
+      await sleep(SETTLE_MS);
+      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(0, 3)));
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 3 alerts' });
+    });
+
+    it('closes promptly while tailing a file and while waiting for one', async () => {
+      fs.writeFileSync(file, text(LINES));
+      const missing = path.join(dir, 'not-yet.json');
+      await helper.load([alertsNode, catchNode], [
+        ...flow({ path: file, start: 'resume' }),
+        { id: 'a2', z: 'f1', type: 'armor-alerts', path: missing, pollMs: 20, wires: [[]] },
+      ]);
+      await until(() => lastStatus('a1')?.fill === 'green' && lastStatus('a2')?.fill === 'yellow', 'both nodes to start');
+      await settlesWithin(helper.unload(), 5000, 'closing the flow');
+    });
+  });
+
+  describe('alerts arriving on the input', () => {
+    it('parses an alert object, a JSON string and a Buffer of JSON lines into one message per alert', async () => {
+      await helper.load([alertsNode, catchNode], flow({ path: '' }));
+      const out = collect('out');
+      const caught = collect('caught');
+      const a1 = helper.getNode('a1');
+      const [first, second, ...rest] = alertsOf(LINES);
+      a1.receive({ payload: first, source: 'mqtt' });
+      a1.receive({ payload: JSON.stringify(second, null, 2) });
+      a1.receive({ payload: Buffer.from(text(LINES.slice(2, 5))) });
+      await out.waitFor(5);
+      await sleep(50);
+      assert.equal(out.msgs.length, 5);
+      assert.deepEqual(out.msgs.map((m) => m.payload), [first, second, ...rest.slice(0, 3)]);
+      assert.deepEqual(out.msgs.map((m) => m.topic), [first, second, ...rest.slice(0, 3)].map((a) => a.rule.id));
+      assert.equal(out.msgs[0].source, 'mqtt', 'other message properties are kept');
+      assert.equal(caught.msgs.length, 0);
+      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '5 alerts' });
+    });
+
+    it('sends the valid alerts of a payload with junk lines, and reports the junk to Catch', async () => {
+      await helper.load([alertsNode, catchNode], flow({ path: '' }));
+      const out = collect('out');
+      const caught = collect('caught');
+      const payload = [LINES[0], 'not json', '{"no": "rule"}', LINES[1], '[1, 2]', ''].join('\n');
+      helper.getNode('a1').receive({ payload });
+      const [err] = await caught.waitFor(1);
+      await out.waitFor(2);
+      await sleep(50);
+      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf([LINES[0], LINES[1]]));
+      assert.equal(caught.msgs.length, 1);
+      // RED._ is the identity in the test helper: the message key stands for
+      // "2 line(s) of the input were not alerts and were skipped: ..."
+      assert.equal(err.error.message, 'Error: armor-alerts.errors.input');
+      assert.equal(err.error.source.id, 'a1');
+      assert.equal(err.payload, payload);
+      // the object without a rule is not an alert, but not junk either: only the 2 junk lines count
+      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '2 alerts · 2 skipped' });
+    });
+  });
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses } from './lib/red';
+import { enqueueValidator } from './lib/pagerduty-schema';
+import { json, startStub, type Handler, type Stub } from './lib/stub-server';
+
+const pagerDutyNode = nodeModule('armor-pagerduty');
+const serviceNode = nodeModule('armor-pagerduty-service');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+const ROUTING_KEY = 'R0UT1NGKEYSECRET0123456789abcdef';
+const ALERTS = sampleAlerts().filter((a) => a.rule);
+const ACCEPTED = json(202, { status: 'success', message: 'Event processed' });
+const validateEvent = enqueueValidator();
+
+/** SEMANTICS 4: level 0-4 info, 5-7 warning, 8-11 error, 12-16 critical. */
+const severity = (level = 0) => (level <= 4 ? 'info' : level <= 7 ? 'warning' : level <= 11 ? 'error' : 'critical');
+const dedupKey = (alert: Record<string, any>) => `${alert.rule.id}/${alert.agent.id}`;
+
+function flow(pagerduty: Record<string, unknown>, url: string) {
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url },
+    { id: 'd1', z: 'f1', type: 'armor-pagerduty', wires: [['sent'], ['failed']], ...pagerduty },
+    { id: 'sent', z: 'f1', type: 'helper' },
+    { id: 'failed', z: 'f1', type: 'helper' },
+    { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+const posted = (stub: Stub): Array<Record<string, any>> => stub.seen.map((s) => JSON.parse(s.body));
+const lastStatus = () => statuses('d1').at(-1);
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+describe('armor-pagerduty node', () => {
+  let stub: Stub | undefined;
+  before(() => new Promise<void>((r) => helper.startServer(r)));
+  after(() => new Promise<void>((r) => helper.stopServer(r)));
+  afterEach(async () => {
+    await helper.unload();
+    await stub?.close();
+    stub = undefined;
+  });
+
+  /** A stub Events API answering with `handler`, and the flow posting to it. */
+  async function start(handler: Handler, pagerduty: Record<string, unknown> = { service: 'p1' }, routingKey = ROUTING_KEY) {
+    stub = await startStub(handler);
+    await helper.load([pagerDutyNode, serviceNode, catchNode], flow(pagerduty, `${stub.base}/v2/enqueue`), { p1: { routingKey } });
+    return { stub, sent: collect('sent'), failed: collect('failed'), caught: collect('caught'), d1: helper.getNode('d1') };
+  }
+
+  function assertNoKey(...msgs: unknown[]) {
+    const shown = JSON.stringify(msgs) + reportedText('d1');
+    assert.ok(!shown.includes(ROUTING_KEY), `the routing key leaked: ${shown}`);
+  }
+
+  it('triggers one event per sample alert, valid against the Events API v2 schema, severity by level, dedup key rule/agent', async () => {
+    const { stub, sent, failed, d1 } = await start(ACCEPTED);
+    for (const [k, alert] of ALERTS.entries()) {
+      d1.receive({ payload: alert });
+      await sent.waitFor(k + 1);
+    }
+    assert.equal(stub.seen.length, 23);
+    assert.ok(stub.seen.every((s) => s.method === 'POST' && s.url === '/v2/enqueue'));
+    for (const [k, event] of posted(stub).entries()) {
+      const alert = ALERTS[k];
+      assert.ok(validateEvent(event), `alert ${alert.id}: ${JSON.stringify(validateEvent.errors)}`);
+      assert.equal(event.routing_key, ROUTING_KEY);
+      assert.equal(event.event_action, 'trigger');
+      assert.equal(event.dedup_key, dedupKey(alert));
+      assert.equal(event.payload.severity, severity(alert.rule.level), `alert ${alert.id} level ${alert.rule.level}`);
+      assert.equal(event.payload.summary, alert.rule.description);
+      assert.equal(event.payload.source, alert.agent.id === '000' ? alert.manager.name : alert.agent.name);
+      assert.deepEqual(event.payload.custom_details, alert);
+    }
+    assert.deepEqual(new Set(posted(stub).map((e) => e.payload.severity)), new Set(['info', 'warning', 'error', 'critical']));
+    assert.deepEqual(sent.msgs[0].delivery, { service: 'pagerduty', status: 202, attempts: 1 });
+    assert.equal(failed.msgs.length, 0);
+    assert.deepEqual(lastStatus(), { fill: 'green', shape: 'dot', text: 'sent 23' });
+    assertNoKey(...sent.msgs.map((m) => m.delivery));
+  });
+
+  it('acknowledges and resolves with msg.event_action, under the same dedup key as the trigger', async () => {
+    const { stub, sent, d1 } = await start(ACCEPTED);
+    const alert = ALERTS[1];
+    d1.receive({ payload: alert });
+    await sent.waitFor(1);
+    d1.receive({ payload: alert, event_action: 'acknowledge' });
+    await sent.waitFor(2);
+    d1.receive({ payload: alert, event_action: 'resolve' });
+    await sent.waitFor(3);
+    const [trigger, acknowledge, resolve] = posted(stub);
+    assert.equal(trigger.dedup_key, '5712/000');
+    assert.deepEqual(acknowledge, { routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: '5712/000' });
+    assert.deepEqual(resolve, { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: '5712/000' });
+    for (const event of [trigger, acknowledge, resolve]) assert.ok(validateEvent(event), JSON.stringify(validateEvent.errors));
+  });
+
+  it('refuses an unknown msg.event_action without posting', async () => {
+    const { stub, sent, failed, caught, d1 } = await start(ACCEPTED);
+    d1.receive({ payload: ALERTS[0], event_action: 'close' });
+    const [out] = await failed.waitFor(1);
+    const [err] = await caught.waitFor(1);
+    const reason = 'PagerDuty: msg.event_action must be trigger, acknowledge or resolve, not "close"';
+    assert.deepEqual(plain(out.error), { message: reason, service: 'pagerduty', kind: 'refused' });
+    assert.equal(err.error.message, `Error: ${reason}`);
+    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'bad message' });
+    assert.equal(stub.seen.length, 0);
+    assert.equal(sent.msgs.length, 0);
+  });
+
+  it('reports 400 invalid event as permanent, on output 2 and to Catch, with the routing key redacted', async () => {
+    const invalid = json(400, {
+      status: 'invalid event',
+      message: 'Event object is invalid',
+      errors: [`routing_key ${ROUTING_KEY} is not a known integration key`],
+    });
+    const { stub, sent, failed, caught, d1 } = await start(invalid);
+    d1.receive({ payload: ALERTS[0] });
+    const [out] = await failed.waitFor(1);
+    const [err] = await caught.waitFor(1);
+    assert.equal(stub.seen.length, 1);
+    assert.equal(sent.msgs.length, 0);
+    const reason = 'PagerDuty: HTTP 400 Event object is invalid: routing_key *** is not a known integration key';
+    assert.deepEqual(plain(out.error), {
+      message: reason,
+      service: 'pagerduty',
+      kind: 'permanent',
+      status: 400,
+      answer: JSON.stringify({
+        status: 'invalid event',
+        message: 'Event object is invalid',
+        errors: ['routing_key *** is not a known integration key'],
+      }),
+      attempts: 1,
+    });
+    assert.equal(err.error.message, `Error: ${reason}`);
+    assert.equal(err.error.source.id, 'd1');
+    assert.equal(err.payload.id, ALERTS[0].id);
+    // a status is cut at 60 characters
+    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a …' });
+    assertNoKey(out, err);
+  });
+
+  it('refuses to send when the service has no routing key', async () => {
+    const { stub, failed, caught, d1 } = await start(ACCEPTED, { service: 'p1' }, '');
+    d1.receive({ payload: ALERTS[0] });
+    const [out] = await failed.waitFor(1);
+    await caught.waitFor(1);
+    assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused' });
+    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node' });
+    assert.equal(stub.seen.length, 0);
+  });
+});
