@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { parseIntegrations } from '../src/config';
 import { compileFilter, type AlertFilter } from '../src/filter';
+import { unsetEnvReference } from '../src/endpoints';
+import { isAlert } from '../src/lines';
 import { rowsToXml, type IntegrationRow } from '../src/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
 import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
@@ -80,6 +82,13 @@ export = (RED: NodeAPI) => {
       }
       const result = parseIntegrations(text);
       for (const w of result.warnings) node.warn(`${origin}: ${w.message}`);
+      for (const i of result.integrations) {
+        for (const [tag, value] of [['hook_url', i.hookUrl], ['api_key', i.apiKey]] as const) {
+          if (value !== undefined && unsetEnvReference(value) === undefined) {
+            node.warn(RED._('armor-integration.warnings.secret', { block: i.index + 1, name: i.name, tag }));
+          }
+        }
+      }
       let problem = result.errors.length > 0 ? summary(result) : undefined;
       if (!problem && result.integrations.length !== outputs) {
         problem = RED._('armor-integration.errors.outputs', { count: result.integrations.length, outputs });
@@ -112,8 +121,7 @@ export = (RED: NodeAPI) => {
       }
       received++;
       const alert = msg.payload;
-      const rule = typeof alert === 'object' && alert !== null ? (alert as { rule?: unknown }).rule : undefined;
-      if (typeof rule !== 'object' || rule === null) {
+      if (!isAlert(alert)) {
         notAlerts++;
         if (!warnedNotAlert) {
           warnedNotAlert = true;

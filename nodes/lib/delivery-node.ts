@@ -6,6 +6,7 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { postJson, type SendResult, type Service } from '../../src/http-sender';
+import { isAlert } from '../../src/lines';
 import type { IntegrationInfo } from '../../src/types';
 import { fail, setStatus, type Done, type EndpointNode, type Send } from './node-kit';
 
@@ -48,11 +49,6 @@ export function shortReason(result: SendResult): string {
   return text;
 }
 
-function isAlertPayload(payload: unknown): boolean {
-  const rule = typeof payload === 'object' && payload !== null ? (payload as { rule?: unknown }).rule : undefined;
-  return typeof rule === 'object' && rule !== null;
-}
-
 export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void {
   const inFlight = new Set<AbortController>();
   let sent = 0;
@@ -71,7 +67,7 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     const target = config.endpoint();
     if ('problem' in target) return refuse(target.problem, target.problem);
     const custom = spec.service === 'slack' ? msg.slack !== undefined : msg.event_action !== undefined && msg.event_action !== 'trigger';
-    if (!custom && !isAlertPayload(msg.payload)) return refuse('msg.payload is not an alert (no rule object)', 'not an alert');
+    if (!custom && !isAlert(msg.payload)) return refuse('msg.payload is not an alert (no rule object)', 'not an alert');
     const problem = spec.check?.(msg);
     if (problem) return refuse(problem, 'bad message');
     let body: unknown;
