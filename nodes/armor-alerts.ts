@@ -21,6 +21,7 @@ interface AlertsDef extends NodeDef {
   pollMs?: number | string;
 }
 
+/** A read position is saved once the alert before it was handed to the flow this long ago. */
 const CHECKPOINT_EVERY_MS = 1000;
 /** At most this many warnings a minute reach the log; the rest are counted in the status. */
 const WARNINGS_PER_MINUTE = 20;
@@ -90,14 +91,22 @@ export = (RED: NodeAPI) => {
     let reader: TailReader | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
     const cpFile = checkpointFile(RED.settings.userDir as string | undefined, node.id);
-    let latest: Checkpoint | undefined;
+    // Checkpoints of alerts handed to the flow, newest last. One is saved only once it is
+    // CHECKPOINT_EVERY_MS old: by then its alert has crossed the flow (into an outbox).
+    const recent: Array<{ at: number; checkpoint: Checkpoint }> = [];
     let saved = '';
-    const save = () => {
-      if (!latest) return;
-      const text = JSON.stringify(latest);
+    /** The position just before the first alert handed out in this run. */
+    let first: Checkpoint | undefined;
+    const save = (now: number) => {
+      let safe: Checkpoint | undefined;
+      while (recent.length > 0 && recent[0].at <= now - CHECKPOINT_EVERY_MS) safe = recent.shift()!.checkpoint;
+      // first save of this run: where reading started, so that a restart re-reads rather than skips
+      if (!safe && saved === '') safe = first ?? reader?.checkpoint();
+      if (!safe) return;
+      const text = JSON.stringify(safe);
       if (text === saved) return;
       try {
-        writeCheckpoint(cpFile, latest);
+        writeCheckpoint(cpFile, safe);
         saved = text;
       } catch (e) {
         warn(RED._('armor-alerts.warnings.checkpoint', { reason: (e as Error).message }));
@@ -112,7 +121,11 @@ export = (RED: NodeAPI) => {
         pollMs: positiveInt(def.pollMs, 250),
         onAlert(alert, info) {
           sent++;
-          latest = info.checkpoint;
+          const now = Date.now();
+          first ??= { ...info.checkpoint, offset: info.offset };
+          const last = recent[recent.length - 1];
+          if (last && last.at === now) last.checkpoint = info.checkpoint;
+          else recent.push({ at: now, checkpoint: info.checkpoint });
           node.send(alertMessage(alert));
           ticker.poke();
         },
@@ -129,7 +142,7 @@ export = (RED: NodeAPI) => {
         },
       });
       reader.start();
-      if (start === 'resume') saveTimer = setInterval(save, CHECKPOINT_EVERY_MS);
+      if (start === 'resume') saveTimer = setInterval(() => save(Date.now()), CHECKPOINT_EVERY_MS / 4);
     }
 
     // ---- the input: alerts from any upstream (MQTT, UDP, HTTP in, ...)
@@ -153,10 +166,7 @@ export = (RED: NodeAPI) => {
       const closing = reader ? reader.close() : Promise.resolve();
       closing.then(
         () => {
-          if (start === 'resume') {
-            latest = reader?.checkpoint() ?? latest;
-            save();
-          }
+          if (start === 'resume') save(Date.now());
           done();
         },
         () => done(),

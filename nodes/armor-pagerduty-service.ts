@@ -1,21 +1,20 @@
 /**
  * armor-pagerduty-service: a PagerDuty service (Events API v2 integration), as a config node.
- * The routing key is a Node-RED password credential.
+ * The routing key is a Node-RED password credential. It runs the key's outbox and queue.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { PAGERDUTY_POLICY } from '../src/delivery-queue';
 import { eventsUrl, routingKeyProblem } from '../src/endpoints';
-import type { EndpointNode } from './lib/node-kit';
+import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { renderPagerDuty } from './lib/render';
 
-interface ServiceDef extends NodeDef {
+interface ServiceDef extends NodeDef, EndpointProps {
   region?: 'us' | 'eu' | 'custom';
   url?: string;
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorPagerDutyServiceNode(
-    this: Node<{ routingKey?: string }> & EndpointNode<{ url: string; routingKey: string }>,
-    def: ServiceDef,
-  ) {
+  function ArmorPagerDutyServiceNode(this: Node<{ routingKey?: string }> & EndpointConfigNode, def: ServiceDef) {
     RED.nodes.createNode(this, def);
     const where = eventsUrl(def.region, def.url);
     this.endpoint = () => {
@@ -24,6 +23,11 @@ export = (RED: NodeAPI) => {
       const problem = routingKeyProblem(key);
       return problem ? { problem } : { url: where.url, routingKey: key!.trim() };
     };
+    startEndpoint(RED, this, def, {
+      service: 'pagerduty',
+      policy: PAGERDUTY_POLICY,
+      build: (parcel, routingKey) => renderPagerDuty(parcel, routingKey),
+    });
   }
   RED.nodes.registerType('armor-pagerduty-service', ArmorPagerDutyServiceNode as never, {
     credentials: { routingKey: { type: 'password' } },

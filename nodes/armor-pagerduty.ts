@@ -1,12 +1,12 @@
 /**
- * armor-pagerduty: sends each alert as a PagerDuty Events API v2 event (SEMANTICS 4);
+ * armor-pagerduty: queues each alert as a PagerDuty Events API v2 event (SEMANTICS 4);
  * `msg.event_action` `acknowledge`/`resolve` (with the same dedup key) close the loop.
+ * Pacing, retries and the outbox are the armor-pagerduty-service config node's.
  * Output 1: delivered; output 2: failed (msg.error).
  */
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { buildPagerDutyEvent, type PagerDutyAction } from '../src/pagerduty-event';
-import type { IntegrationInfo } from '../src/types';
-import { deliveryNode, type DeliveryConfigNode } from './lib/delivery-node';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { deliveryNode } from './lib/delivery-node';
+import type { EndpointConfigNode } from './lib/endpoint-config';
 
 interface PagerDutyDef extends NodeDef {
   service?: string;
@@ -20,20 +20,13 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, def);
     deliveryNode(RED, this, {
       service: 'pagerduty',
-      config: () => (def.service ? (RED.nodes.getNode(def.service) as DeliveryConfigNode | null) : null),
-      check(msg: NodeMessageInFlow & { event_action?: unknown }) {
+      config: () => (def.service ? (RED.nodes.getNode(def.service) as EndpointConfigNode | null) : null),
+      custom: (msg) => msg.event_action !== undefined && msg.event_action !== 'trigger',
+      check(msg) {
         if (msg.event_action !== undefined && !ACTIONS.includes(String(msg.event_action))) {
           return `msg.event_action must be trigger, acknowledge or resolve, not ${JSON.stringify(msg.event_action)}`;
         }
         return undefined;
-      },
-      build(msg: NodeMessageInFlow & { integration?: IntegrationInfo; event_action?: string; dedup_key?: unknown }, secret: string) {
-        return buildPagerDutyEvent(msg.payload, {
-          routingKey: secret,
-          options: msg.integration?.options,
-          action: (msg.event_action as PagerDutyAction | undefined) ?? 'trigger',
-          dedupKey: typeof msg.dedup_key === 'string' ? msg.dedup_key : undefined,
-        });
       },
     });
   }

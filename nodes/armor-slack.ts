@@ -1,16 +1,19 @@
 /**
- * armor-slack: posts each alert to a Slack incoming webhook (SEMANTICS 4). The message is
- * built by src/slack-message.ts; the webhook (and, later, its pacing queue) is the
- * armor-slack-webhook config node's. Output 1: delivered; output 2: failed (msg.error).
+ * armor-slack: queues each alert for a Slack incoming webhook (SEMANTICS 4). The message is
+ * built by src/slack-message.ts when it is sent; pacing, retries, digests and the outbox are
+ * the armor-slack-webhook config node's, shared by every node that uses it.
+ * Output 1: delivered; output 2: failed (msg.error).
  */
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { buildSlackMessage, mergeSlackOverride, type SlackLayout } from '../src/slack-message';
-import type { IntegrationInfo } from '../src/types';
-import { deliveryNode, type DeliveryConfigNode } from './lib/delivery-node';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { SlackLayout } from '../src/slack-message';
+import { deliveryNode } from './lib/delivery-node';
+import type { EndpointConfigNode } from './lib/endpoint-config';
 
 interface SlackDef extends NodeDef {
   webhook?: string;
   layout?: SlackLayout;
+  /** Seconds; repeats of the same rule and agent within it are held back and counted (0: off). */
+  dedupWindow?: number | string;
   version?: number;
 }
 
@@ -19,15 +22,10 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, def);
     deliveryNode(RED, this, {
       service: 'slack',
-      config: () => (def.webhook ? (RED.nodes.getNode(def.webhook) as DeliveryConfigNode | null) : null),
-      build(msg: NodeMessageInFlow & { integration?: IntegrationInfo; slack?: unknown }) {
-        const base = buildSlackMessage(msg.payload, {
-          maxLog: msg.integration?.maxLog,
-          options: msg.integration?.options,
-          layout: def.layout,
-        });
-        return msg.slack === undefined ? base : mergeSlackOverride(base, msg.slack);
-      },
+      config: () => (def.webhook ? (RED.nodes.getNode(def.webhook) as EndpointConfigNode | null) : null),
+      custom: (msg) => msg.slack !== undefined,
+      render: { layout: def.layout },
+      dedupWindowS: Number(def.dedupWindow) || 0,
     });
   }
   RED.nodes.registerType('armor-slack', ArmorSlackNode);

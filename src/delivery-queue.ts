@@ -151,10 +151,12 @@ export class DeliveryQueue {
   private pump(): void {
     if (this.closed || this.inFlight) return;
     const now = this.now();
-    this.expire(now);
     if (this.jobs.length === 0) return;
     this.refill(now);
     let wakeAt = Math.max(this.pausedUntil, now + (this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.policy.ratePerSec) * 1000));
+    // paused or out of tokens: nothing can go now, whatever is ready (no scan: pushes stay O(1))
+    if (wakeAt > now) return this.wakeAt(wakeAt);
+    this.expire(now);
     const ready: number[] = [];
     let soonest = Infinity;
     for (let i = 0; i < this.jobs.length; i++) {

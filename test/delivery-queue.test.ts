@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict';
 import { DeliveryQueue, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery-queue';
 import { postJson } from '../src/http-sender';
-import { answer, hang, startStub, type Handler, type Stub } from './lib/stub-server';
-
-/** A Slack-like stub that enforces a token bucket itself and answers 429 when it is exceeded. */
-function rateLimited(ratePerSec: number, burst: number, inner: Handler = answer(200, 'ok')): Handler & { refused: number } {
-  let tokens = burst;
-  let last = Date.now();
-  const handler = ((req, res, body) => {
-    const now = Date.now();
-    tokens = Math.min(burst, tokens + ((now - last) / 1000) * ratePerSec);
-    last = now;
-    if (tokens < 1) {
-      handler.refused++;
-      res.writeHead(429, { 'Retry-After': '1' }).end('rate_limited');
-      return;
-    }
-    tokens -= 1;
-    inner(req, res, body);
-  }) as Handler & { refused: number };
-  handler.refused = 0;
-  return handler;
-}
+import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-server';
 
 interface Run {
   queue: DeliveryQueue;

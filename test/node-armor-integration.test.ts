@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collect, helper, nodeModule, sampleAlerts, sleep, until } from './lib/red';
+import { collect, helper, nodeModule, sampleAlerts, sleep, until, useTempUserDir } from './lib/red';
 
 const integrationNode = nodeModule('armor-integration');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -33,6 +33,7 @@ describe('armor-integration node', () => {
   before(() => new Promise<void>((r) => helper.startServer(r)));
   after(() => new Promise<void>((r) => helper.stopServer(r)));
   afterEach(() => helper.unload());
+  useTempUserDir();
 
   const alerts = sampleAlerts();
   const byRule = (id: string) => alerts.find((a) => a.rule?.id === id)!;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses } from './lib/red';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, untilStatus, useTempUserDir } from './lib/red';
 import { enqueueValidator } from './lib/pagerduty-schema';
 import { json, startStub, type Handler, type Stub } from './lib/stub-server';
 
@@ -19,7 +19,8 @@ const dedupKey = (alert: Record<string, any>) => `${alert.rule.id}/${alert.agent
 function flow(pagerduty: Record<string, unknown>, url: string) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url },
+    // pacing opened wide: these tests are about each event and its outcome (pacing: delivery-faults.test.ts)
+    { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url, rate: 1000, burst: 1000 },
     { id: 'd1', z: 'f1', type: 'armor-pagerduty', wires: [['sent'], ['failed']], ...pagerduty },
     { id: 'sent', z: 'f1', type: 'helper' },
     { id: 'failed', z: 'f1', type: 'helper' },
@@ -29,7 +30,6 @@ function flow(pagerduty: Record<string, unknown>, url: string) {
 }
 
 const posted = (stub: Stub): Array<Record<string, any>> => stub.seen.map((s) => JSON.parse(s.body));
-const lastStatus = () => statuses('d1').at(-1);
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 
 describe('armor-pagerduty node', () => {
@@ -41,6 +41,7 @@ describe('armor-pagerduty node', () => {
     await stub?.close();
     stub = undefined;
   });
+  useTempUserDir();
 
   /** A stub Events API answering with `handler`, and the flow posting to it. */
   async function start(handler: Handler, pagerduty: Record<string, unknown> = { service: 'p1' }, routingKey = ROUTING_KEY) {
@@ -76,7 +77,7 @@ describe('armor-pagerduty node', () => {
     assert.deepEqual(new Set(posted(stub).map((e) => e.payload.severity)), new Set(['info', 'warning', 'error', 'critical']));
     assert.deepEqual(sent.msgs[0].delivery, { service: 'pagerduty', status: 202, attempts: 1 });
     assert.equal(failed.msgs.length, 0);
-    assert.deepEqual(lastStatus(), { fill: 'green', shape: 'dot', text: 'sent 23' });
+    await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'sent 23' });
     assertNoKey(...sent.msgs.map((m) => m.delivery));
   });
 
@@ -102,9 +103,9 @@ describe('armor-pagerduty node', () => {
     const [out] = await failed.waitFor(1);
     const [err] = await caught.waitFor(1);
     const reason = 'PagerDuty: msg.event_action must be trigger, acknowledge or resolve, not "close"';
-    assert.deepEqual(plain(out.error), { message: reason, service: 'pagerduty', kind: 'refused' });
+    assert.deepEqual(plain(out.error), { message: reason, service: 'pagerduty', kind: 'refused', attempts: 0 });
     assert.equal(err.error.message, `Error: ${reason}`);
-    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'bad message' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'bad message · sent 0 · failed 1' });
     assert.equal(stub.seen.length, 0);
     assert.equal(sent.msgs.length, 0);
   });
@@ -138,7 +139,7 @@ describe('armor-pagerduty node', () => {
     assert.equal(err.error.source.id, 'd1');
     assert.equal(err.payload.id, ALERTS[0].id);
     // a status is cut at 60 characters
-    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a …' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a …' });
     assertNoKey(out, err);
   });
 
@@ -147,8 +148,8 @@ describe('armor-pagerduty node', () => {
     d1.receive({ payload: ALERTS[0] });
     const [out] = await failed.waitFor(1);
     await caught.waitFor(1);
-    assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused' });
-    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node' });
+    assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused', attempts: 0 });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node · sent 0 · failed 1' });
     assert.equal(stub.seen.length, 0);
   });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, statuses, until } from './lib/red';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, until, untilStatus, useTempUserDir } from './lib/red';
 import { answer, closed, hang, startStub, type Handler, type Stub } from './lib/stub-server';
+
+/** An integration that gives up after the first attempt: failures are reported at once. */
+const NO_RETRY = { index: 0, name: 'slack', retries: 0 };
 
 const slackNode = nodeModule('armor-slack');
 const webhookNode = nodeModule('armor-slack-webhook');
@@ -22,10 +25,16 @@ const HOSTILE = {
   location: '/var/log/nginx/access.log',
 };
 
+/**
+ * The webhook's pacing opened wide and digests off: these tests are about one alert's message
+ * and outcome, so each alert is its own post, at once (pacing and digests: delivery-faults.test.ts).
+ */
+const ONE_POST_PER_ALERT = { rate: 1000, burst: 1000, digestAbove: 1000000 };
+
 function flow(slack: Record<string, unknown> = { webhook: 'w1' }) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'w1', type: 'armor-slack-webhook', name: '#soc' },
+    { id: 'w1', type: 'armor-slack-webhook', name: '#soc', ...ONE_POST_PER_ALERT },
     { id: 's1', z: 'f1', type: 'armor-slack', wires: [['sent'], ['failed']], ...slack },
     { id: 'sent', z: 'f1', type: 'helper' },
     { id: 'failed', z: 'f1', type: 'helper' },
@@ -35,7 +44,6 @@ function flow(slack: Record<string, unknown> = { webhook: 'w1' }) {
 }
 
 const posted = (stub: Stub): Array<Record<string, any>> => stub.seen.map((s) => JSON.parse(s.body));
-const lastStatus = () => statuses('s1').at(-1);
 /** msg.error as a flow would serialise it (undefined fields left out). */
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 
@@ -48,6 +56,7 @@ describe('armor-slack node', () => {
     await stub?.close();
     stub = undefined;
   });
+  useTempUserDir();
 
   /** A stub Slack answering with `handler`, and the flow posting to it. */
   async function start(handler: Handler, slack?: Record<string, unknown>, url?: string) {
@@ -90,9 +99,9 @@ describe('armor-slack node', () => {
         ],
       });
       assert.deepEqual(msg.delivery, { service: 'slack', status: 200, attempts: 1 });
-      assert.equal(msg.payload, HOSTILE);
+      assert.deepEqual(msg.payload, HOSTILE);
       assert.equal(failed.msgs.length, 0);
-      assert.deepEqual(lastStatus(), { fill: 'green', shape: 'dot', text: 'sent 1' });
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 1' });
       assertNoSecret(msg);
     });
 
@@ -106,7 +115,7 @@ describe('armor-slack node', () => {
       const colour = (level = 0) => (level <= 4 ? 'good' : level <= 7 ? 'warning' : 'danger');
       assert.deepEqual(posted(stub).map((b) => b.attachments[0].color), ALERTS.map((a) => colour(a.rule.level)));
       assert.deepEqual(new Set(posted(stub).map((b) => b.attachments[0].color)), new Set(['good', 'warning', 'danger']));
-      assert.deepEqual(lastStatus(), { fill: 'green', shape: 'dot', text: 'sent 23' });
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 23' });
     });
 
     it('cuts full_log to the integration\'s maxLog before escaping it', async () => {
@@ -144,6 +153,28 @@ describe('armor-slack node', () => {
         delete process.env.ARMOR_TEST_SLACK_WEBHOOK;
       }
     });
+
+    it('on 429 pauses for Retry-After, then delivers the alert once, the 429 costing it no attempt', async () => {
+      let answered429At = 0;
+      const arrivals: number[] = [];
+      const { stub, sent, failed, caught, s1 } = await start((req, res, body) => {
+        arrivals.push(Date.now());
+        if (arrivals.length > 1) return answer(200, 'ok')(req, res, body);
+        answered429At = Date.now();
+        res.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end('rate_limited');
+      });
+      s1.receive({ payload: ALERTS[1], integration: NO_RETRY });
+      const [msg] = await sent.waitFor(1);
+      assert.equal(stub.seen.length, 2, 'the 429, then the delivery');
+      assert.equal(stub.seen[1].body, stub.seen[0].body, 'the same message again');
+      assert.ok(arrivals[1] - answered429At >= 1000, `posted again ${arrivals[1] - answered429At} ms after the 429 asked for 1 s`);
+      assert.deepEqual(msg.delivery, { service: 'slack', status: 200, attempts: 1 });
+      assert.equal(msg.payload.id, ALERTS[1].id);
+      assert.equal(failed.msgs.length, 0);
+      assert.equal(caught.msgs.length, 0);
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 1' });
+      assertNoSecret(msg);
+    });
   });
 
   describe('failing', () => {
@@ -173,7 +204,7 @@ describe('armor-slack node', () => {
         attempts: 1,
       });
       assert.equal(out.payload.id, ALERTS[1].id);
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'webhook revoked · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'webhook revoked · sent 0 · failed 1' });
     });
 
     it('reports 410 channel_is_archived as permanent', async () => {
@@ -186,11 +217,11 @@ describe('armor-slack node', () => {
         answer: 'channel_is_archived',
         attempts: 1,
       });
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'channel archived · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'channel archived · sent 0 · failed 1' });
     });
 
-    it('reports a 500 as transient, redacting the webhook path the server echoed', async () => {
-      const { out } = await failOnce(answer(500, `internal error posting to ${SECRET_PATH}`));
+    it('reports a 500 as transient once the integration\'s retries (0 here) are spent, redacting the webhook path the server echoed', async () => {
+      const { out } = await failOnce(answer(500, `internal error posting to ${SECRET_PATH}`), { integration: NO_RETRY });
       assert.deepEqual(plain(out.error), {
         message: 'Slack: HTTP 500 internal error posting to ***',
         service: 'slack',
@@ -199,62 +230,49 @@ describe('armor-slack node', () => {
         answer: 'internal error posting to ***',
         attempts: 1,
       });
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'HTTP 500 internal error posting to *** · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'HTTP 500 internal error posting to *** · sent 0 · failed 1' });
     });
 
-    it('reports a 429 as rate-limited, with the Retry-After delay (retries come with the delivery queue)', async () => {
-      const { out } = await failOnce(answer(429, 'rate_limited', { 'Retry-After': '30' }));
-      assert.deepEqual(plain(out.error), {
-        message: 'Slack: HTTP 429 rate_limited',
-        service: 'slack',
-        kind: 'rate-limited',
-        status: 429,
-        retryAfterMs: 30000,
-        answer: 'rate_limited',
-        attempts: 1,
-      });
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'rate limited · sent 0 · failed 1' });
-    });
-
-    it('gives up on a server that does not answer within the integration\'s timeout, as transient', async () => {
-      const { out } = await failOnce(hang, { integration: { index: 0, name: 'slack', timeout: 1 } });
+    it('gives up on a server that does not answer within the integration\'s timeout, as transient (retries 0)', async () => {
+      const { out } = await failOnce(hang, { integration: { ...NO_RETRY, timeout: 1 } });
       assert.deepEqual(plain(out.error), {
         message: 'Slack: timeout after 1000 ms',
         service: 'slack',
         kind: 'transient',
         attempts: 1,
       });
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · sent 0 · failed 1' });
     });
   });
 
   describe('refusing', () => {
-    /** Sends `msg`, expects a refusal with `reason` (nothing posted); returns the failed message. */
-    async function refused(msg: Record<string, unknown>, reason: string, short: string, slack?: Record<string, unknown>, url?: string) {
+    /** Sends `msg`, expects a refusal with `reason` and the status `shown` (nothing posted); returns the failed message. */
+    async function refused(msg: Record<string, unknown>, reason: string, shown: string, slack?: Record<string, unknown>, url?: string) {
       const { stub, sent, failed, caught, s1 } = await start(answer(200, 'ok'), slack, url);
       s1.receive(msg);
       const [out] = await failed.waitFor(1);
       const [err] = await caught.waitFor(1);
-      assert.deepEqual(plain(out.error), { message: `Slack: ${reason}`, service: 'slack', kind: 'refused' });
+      assert.deepEqual(plain(out.error), { message: `Slack: ${reason}`, service: 'slack', kind: 'refused', attempts: 0 });
       assert.equal(err.error.message, `Error: Slack: ${reason}`);
-      assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: short });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: shown });
       assert.equal(stub.seen.length, 0, 'nothing posted');
       assert.equal(sent.msgs.length, 0);
       return out;
     }
 
     it('refuses to send when no webhook config node is selected', async () => {
-      await refused({ payload: ALERTS[0] }, 'no config node is selected', 'not configured', { webhook: '' });
+      await refused({ payload: ALERTS[0] }, 'no config node is selected', 'not configured · sent 0 · failed 1', { webhook: '' });
     });
 
     it('refuses to send when the ${ENV} webhook credential names an unset variable', async () => {
       delete process.env.ARMOR_TEST_UNSET_WEBHOOK;
       const reason = 'environment variable ARMOR_TEST_UNSET_WEBHOOK is not set';
-      await refused({ payload: ALERTS[0] }, reason, reason, undefined, '${ARMOR_TEST_UNSET_WEBHOOK}');
+      // a status is cut at 60 characters
+      await refused({ payload: ALERTS[0] }, reason, `${reason} · …`, undefined, '${ARMOR_TEST_UNSET_WEBHOOK}');
     });
 
     it('refuses a payload that is not an alert', async () => {
-      const out = await refused({ payload: { message: 'hello' } }, 'msg.payload is not an alert (no rule object)', 'not an alert');
+      const out = await refused({ payload: { message: 'hello' } }, 'msg.payload is not an alert (no rule object)', 'not an alert · sent 0 · failed 1');
       assert.deepEqual(out.payload, { message: 'hello' });
     });
   });
@@ -263,7 +281,7 @@ describe('armor-slack node', () => {
     const { stub, s1 } = await start(hang);
     s1.receive({ payload: ALERTS[0] });
     await until(() => stub.seen.length === 1, 'the request to reach the server');
-    assert.deepEqual(lastStatus(), { fill: 'blue', shape: 'ring', text: 'sending… sent 0' });
+    await untilStatus('s1', { fill: 'blue', shape: 'ring', text: 'sent 0 · waiting 1' });
     await settlesWithin(helper.unload(), 5000, 'closing the flow');
     await settlesWithin(closed(stub.sockets[0]), 5000, 'the hanging request to be cancelled');
   });

@@ -1,117 +1,188 @@
 /**
- * The behaviour armor-slack and armor-pagerduty share: take a message, build the body,
- * post it to the config node's endpoint, report. Output 1 = delivered, output 2 = failed.
- * What a body contains is src/slack-message.ts's and src/pagerduty-event.ts's business;
- * what an answer means is src/http-sender.ts's.
+ * The behaviour armor-slack and armor-pagerduty share: take a message, queue it durably at
+ * the config node's endpoint (nodes/lib/endpoint.ts), and report each outcome: output 1 =
+ * delivered (msg.delivery), output 2 = failed (msg.error, also to Catch nodes). `done()` is
+ * called once the message is safely in the outbox (or refused), so thousands of waiting alerts
+ * hold no message objects in memory; later failures reach Catch through node.error(err, msg).
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { postJson, type SendResult, type Service } from '../../src/http-sender';
+import { DedupWindow, defaultDedupKey } from '../../src/dedup';
+import type { FailInfo } from '../../src/delivery-queue';
+import type { Service } from '../../src/http-sender';
 import { isAlert } from '../../src/lines';
 import type { IntegrationInfo } from '../../src/types';
-import { fail, setStatus, type Done, type EndpointNode, type Send } from './node-kit';
+import type { Outcome, Parcel } from './endpoint';
+import type { EndpointConfigNode } from './endpoint-config';
+import { fail, setStatus, statusTicker, type Done, type Send } from './node-kit';
 
-/** What a delivery config node resolves to: where to post, and the secret of the body if any. */
-export interface Target {
-  url: string;
-  routingKey?: string;
-}
-
-export type DeliveryConfigNode = EndpointNode<Target>;
-
-type Msg = NodeMessageInFlow & { integration?: IntegrationInfo; slack?: unknown; event_action?: unknown };
+export type Msg = NodeMessageInFlow & {
+  integration?: IntegrationInfo;
+  slack?: unknown;
+  event_action?: unknown;
+  dedup_key?: unknown;
+};
 
 export interface DeliverySpec {
   service: Service;
   /** The selected config node, if any. */
-  config(): DeliveryConfigNode | null;
-  /** A reason the message cannot be sent, checked before building. */
+  config(): EndpointConfigNode | null;
+  /** A reason the message cannot be sent, checked first. */
   check?(msg: Msg): string | undefined;
-  /** The body for `msg`; `secret` is the routing key (PagerDuty) or the URL (Slack). */
-  build(msg: Msg, secret: string): unknown;
+  /** Whether the message is complete without an alert in msg.payload (msg.slack, resolve...). */
+  custom(msg: Msg): boolean;
+  /** How this node wants its messages rendered (kept in the outbox with each alert). */
+  render?: { layout?: string };
+  /** Hold back repeats of a key within this many seconds (0: off). */
+  dedupWindowS?: number;
 }
 
 const DEFAULT_TIMEOUT_S = 10;
+const DEFAULT_RETRIES = 3;
 const SERVICE_NAME: Record<Service, string> = { slack: 'Slack', pagerduty: 'PagerDuty' };
 
-/** Per-attempt timeout: the integration's `timeout` seconds; 0 or absent = 10 s. */
-function timeoutMs(msg: Msg): number {
+/** Per-attempt timeout in seconds: the integration's `timeout`; 0 or absent = 10 s. */
+function timeoutOf(msg: Msg): number {
   const t = Number(msg.integration?.timeout);
-  return (Number.isFinite(t) && t > 0 ? Math.min(t, 3600) : DEFAULT_TIMEOUT_S) * 1000;
+  return Number.isFinite(t) && t > 0 ? Math.min(t, 3600) : DEFAULT_TIMEOUT_S;
 }
 
-/** A status-sized reason for a failed post (the full one goes to msg.error and Catch). */
-export function shortReason(result: SendResult): string {
-  const text = `${result.error ?? result.kind}`;
-  if (result.status === 404 && /no_service|invalid_token/.test(text)) return 'webhook revoked';
-  if (result.status === 410) return /archived/.test(text) ? 'channel archived' : 'webhook gone';
-  if (result.status === 403) return 'forbidden';
-  if (result.status === 429) return 'rate limited';
+function retriesOf(msg: Msg): number {
+  const r = Number(msg.integration?.retries);
+  return Number.isInteger(r) && r >= 0 ? r : DEFAULT_RETRIES;
+}
+
+/** A status-sized reason for a failure (the full one is in msg.error and reaches Catch). */
+export function shortReason(info: { status?: number; error?: string; kind: string }): string {
+  const text = info.error ?? info.kind;
+  if (info.status === 404 && /no_service|invalid_token/.test(text)) return 'webhook revoked';
+  if (info.status === 410) return /archived/.test(text) ? 'channel archived' : 'webhook gone';
+  if (info.status === 403) return 'forbidden';
+  if (info.status === 429) return 'rate limited';
   return text;
 }
 
+/** The message a parcel stands for, as the flow sees it again after queueing. */
+function messageOf(parcel: Parcel): NodeMessage & Record<string, unknown> {
+  const out: NodeMessage & Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parcel.msg)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void {
-  const inFlight = new Set<AbortController>();
-  let sent = 0;
-  let failed = 0;
   const service = SERVICE_NAME[spec.service];
-  const failedOutput = (detail: Record<string, unknown> = {}) => ({ index: 1, outputs: 2, detail: { service: spec.service, ...detail } });
-  const counts = () => `sent ${sent}${failed ? ` · failed ${failed}` : ''}`;
+  // failed: queued, then not delivered; refused: never queued
+  const counts = { queued: 0, sent: 0, failed: 0, refused: 0, held: 0 };
+  let lastFailure = '';
+  const dedup = spec.dedupWindowS && spec.dedupWindowS > 0 ? new DedupWindow(spec.dedupWindowS * 1000) : undefined;
+
+  const text = () =>
+    [`sent ${counts.sent}`, counts.queued - counts.sent - counts.failed > 0 ? `waiting ${counts.queued - counts.sent - counts.failed}` : '',
+      counts.failed + counts.refused ? `failed ${counts.failed + counts.refused}` : '', counts.held ? `held ${counts.held}` : '']
+      .filter(Boolean)
+      .join(' · ');
+  const render = () => {
+    if (lastFailure) setStatus(node, 'red', 'ring', `${lastFailure} · ${text()}`);
+    else if (counts.queued > counts.sent + counts.failed) setStatus(node, 'blue', 'ring', text());
+    else setStatus(node, 'green', 'dot', text());
+  };
+  const ticker = statusTicker(render, 500);
+
+  const config = spec.config();
+  const runtime = config?.runtime;
+  const onDelivered = (parcel: Parcel, outcome: Outcome) => {
+    counts.sent++;
+    lastFailure = '';
+    const msg = messageOf(parcel);
+    msg.delivery = { service: spec.service, status: outcome.status, attempts: outcome.attempts, ...(outcome.batch > 1 ? { digest: outcome.batch } : {}) };
+    node.send([msg, null]);
+    ticker.poke();
+  };
+  const onFailed = (parcel: Parcel, info: FailInfo) => {
+    counts.failed++;
+    lastFailure = shortReason(info);
+    const msg = messageOf(parcel);
+    const error = new Error(`${service}: ${info.error}`);
+    msg.error = { message: error.message, service: spec.service, kind: info.kind, status: info.status, answer: info.answer, attempts: info.attempts };
+    node.send([null, msg]);
+    node.error(error, msg);
+    render();
+  };
+  runtime?.on(`delivered:${node.id}`, onDelivered);
+  runtime?.on(`failed:${node.id}`, onFailed);
+
+  /** Queues one parcel; returns why not, if it could not be. */
+  const accept = (msg: Msg, render: Parcel['render']): string | undefined =>
+    runtime!.accept({
+      node: node.id,
+      retries: retriesOf(msg),
+      queuedAt: Date.now(),
+      timeout: timeoutOf(msg),
+      render,
+      msg: {
+        _msgid: msg._msgid,
+        topic: msg.topic,
+        payload: msg.payload,
+        integration: msg.integration,
+        slack: msg.slack,
+        event_action: msg.event_action,
+        dedup_key: msg.dedup_key,
+      },
+    });
+
+  // windows that ended with repeats held back get a summary message
+  const sweeper = dedup
+    ? setInterval(() => {
+        for (const held of dedup.sweep(Date.now())) {
+          const reason = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
+          if (reason) node.error(`${service}: ${held.similar} similar alerts could not be summarised: ${reason}`);
+          else counts.queued++;
+        }
+      }, 1000)
+    : undefined;
+  sweeper?.unref?.();
 
   node.on('input', (msg: Msg, send: Send, done: Done) => {
     const refuse = (reason: string, short: string) => {
-      failed++;
-      fail(node, msg, send, done, new Error(`${service}: ${reason}`), short, failedOutput({ kind: 'refused' }));
+      counts.refused++;
+      lastFailure = short;
+      fail(node, msg, send, done, new Error(`${service}: ${reason}`), `${short} · ${text()}`, {
+        index: 1,
+        outputs: 2,
+        detail: { service: spec.service, kind: 'refused', attempts: 0 },
+      });
     };
-    const config = spec.config();
     if (!config) return refuse('no config node is selected', 'not configured');
     const target = config.endpoint();
     if ('problem' in target) return refuse(target.problem, target.problem);
-    const custom = spec.service === 'slack' ? msg.slack !== undefined : msg.event_action !== undefined && msg.event_action !== 'trigger';
-    if (!custom && !isAlert(msg.payload)) return refuse('msg.payload is not an alert (no rule object)', 'not an alert');
+    if (!runtime) return refuse('the config node could not open its outbox (see its error)', 'no outbox');
+    if (!spec.custom(msg) && !isAlert(msg.payload)) return refuse('msg.payload is not an alert (no rule object)', 'not an alert');
     const problem = spec.check?.(msg);
     if (problem) return refuse(problem, 'bad message');
-    let body: unknown;
-    try {
-      body = spec.build(msg, target.routingKey ?? target.url);
-    } catch (e) {
-      return refuse(`cannot build the message: ${(e as Error).message}`, 'bad message');
-    }
 
-    const controller = new AbortController();
-    inFlight.add(controller);
-    setStatus(node, 'blue', 'ring', `sending… ${counts()}`);
-    postJson(spec.service, target.url, body, { timeoutMs: timeoutMs(msg), signal: controller.signal }).then(
-      (result) => {
-        inFlight.delete(controller);
-        if (result.kind === 'ok') {
-          sent++;
-          (msg as NodeMessage & { delivery?: unknown }).delivery = { service: spec.service, status: result.status, attempts: 1 };
-          setStatus(node, 'green', 'dot', counts());
-          send([msg, null]);
-          done();
-          return;
-        }
-        failed++;
-        const error = new Error(`${service}: ${result.error ?? result.kind}`);
-        fail(node, msg, send, done, error, `${shortReason(result)} · ${counts()}`, failedOutput({
-          kind: result.kind,
-          status: result.status,
-          retryAfterMs: result.retryAfterMs,
-          answer: result.body,
-          attempts: 1,
-        }));
-      },
-      (e: unknown) => {
-        inFlight.delete(controller);
-        failed++;
-        fail(node, msg, send, done, new Error(`${service}: ${(e as Error).message}`), 'internal error', failedOutput());
-      },
-    );
+    let note: Parcel['render'] = spec.render;
+    if (dedup && isAlert(msg.payload)) {
+      const key = typeof msg.dedup_key === 'string' ? msg.dedup_key : defaultDedupKey(msg.payload);
+      const admitted = dedup.admit(key, msg.payload, Date.now());
+      if (!admitted) {
+        counts.held++;
+        ticker.poke();
+        done();
+        return;
+      }
+      if (admitted.similar > 0) note = { ...spec.render, similar: admitted.similar, since: admitted.since };
+    }
+    const reason = accept(msg, note);
+    if (reason) return refuse(reason, /outbox full/.test(reason) ? 'outbox full' : 'not queued');
+    counts.queued++;
+    ticker.poke();
+    done();
   });
 
   node.on('close', (_removed: boolean, done: () => void) => {
-    for (const controller of inFlight) controller.abort();
-    inFlight.clear();
+    ticker.stop();
+    if (sweeper) clearInterval(sweeper);
+    runtime?.off(`delivered:${node.id}`, onDelivered);
+    runtime?.off(`failed:${node.id}`, onFailed);
     done();
   });
 }

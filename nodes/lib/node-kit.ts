@@ -62,7 +62,3 @@ export function statusTicker(render: () => void, intervalMs = 1000): { poke(): v
   };
 }
 
-/** A config node that resolves to something deliverable, or says why it cannot (safely). */
-export interface EndpointNode<T> extends Node {
-  endpoint(): T | { problem: string };
-}

@@ -1,4 +1,5 @@
 /** Small helpers for flow tests on node-red-node-test-helper (a real Node-RED runtime). */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -75,6 +76,16 @@ export function statuses(id: string): Array<{ fill?: string; shape?: string; tex
   return calls(id, 'status').map((args) => args[0] as { fill?: string; shape?: string; text?: string });
 }
 
+/**
+ * Waits until the last status node `id` showed is `expected` (delivery nodes refresh their
+ * counters on a ticker), then asserts it; a timeout reports the last one seen.
+ */
+export async function untilStatus(id: string, expected: { fill: string; shape: string; text: string }, ms = 5000): Promise<void> {
+  const same = () => inspect(statuses(id).at(-1)) === inspect(expected);
+  await until(same, `status ${inspect(expected)} of ${id}, last ${inspect(statuses(id).at(-1))}`, ms).catch(() => undefined);
+  assert.deepEqual(statuses(id).at(-1), expected);
+}
+
 /** Everything any node showed or logged so far (statuses, warn, error, log, the runtime log), as text. */
 export function reportedText(anyNodeId: string): string {
   const node = helper.getNode(anyNodeId) as any;
@@ -89,4 +100,21 @@ export function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promi
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
   });
   return Promise.race([p, guard]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Gives each test of the calling describe block its own Node-RED user directory (outboxes and
+ * checkpoints live there), removed afterwards. Returns a getter for the current one.
+ */
+export function useTempUserDir(): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'armor-userdir-'));
+    helper.settings({ userDir: dir });
+  });
+  afterEach(() => {
+    helper.settings({});
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }

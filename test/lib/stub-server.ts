@@ -77,3 +77,30 @@ export const hang: Handler = () => undefined;
 export function closed(socket: net.Socket): Promise<void> {
   return socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
 }
+
+/**
+ * A Slack-like limit: a token bucket of `ratePerSec` and `burst` kept by the server itself;
+ * a request over it is answered 429 with `Retry-After: 1` (and counted in `refused`), the
+ * others by `inner`.
+ */
+export function rateLimited(ratePerSec: number, burst: number, inner: Handler = answer(200, 'ok')): Handler & { refused: number } {
+  let tokens = burst;
+  let last = Date.now();
+  const handler = ((req, res, body) => {
+    const now = Date.now();
+    tokens = Math.min(burst, tokens + ((now - last) / 1000) * ratePerSec);
+    last = now;
+    if (tokens < 1) {
+      handler.refused++;
+      res.writeHead(429, { 'Retry-After': '1' }).end('rate_limited');
+      return;
+    }
+    tokens -= 1;
+    inner(req, res, body);
+  }) as Handler & { refused: number };
+  handler.refused = 0;
+  return handler;
+}
+
+/** Resets the connection (TCP RST) instead of answering. */
+export const reset: Handler = (req) => req.socket.resetAndDestroy();

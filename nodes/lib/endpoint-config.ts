@@ -1,0 +1,67 @@
+/**
+ * What the two delivery config nodes share: an Endpoint in the Node-RED user directory,
+ * with the policy of the service adjusted by the node's properties.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { Node, NodeAPI } from 'node-red';
+import type { QueuePolicy } from '../../src/delivery-queue';
+import { Endpoint, type EndpointOptions, type Target } from './endpoint';
+
+/** Properties of a delivery config node that tune its endpoint (all optional). */
+export interface EndpointProps {
+  rate?: number | string;
+  burst?: number | string;
+  /** Seconds an alert may wait for delivery. */
+  deadline?: number | string;
+  digestAbove?: number | string;
+  maxQueue?: number | string;
+  maxQueueMB?: number | string;
+}
+
+export interface EndpointConfigNode extends Node {
+  endpoint(): Target | { problem: string };
+  runtime?: Endpoint;
+}
+
+function num(value: unknown, fallback: number, min: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+export function policyOf(base: QueuePolicy, props: EndpointProps): QueuePolicy {
+  return {
+    ...base,
+    ratePerSec: num(props.rate, base.ratePerSec, 0.001),
+    burst: num(props.burst, base.burst, 1),
+    deadlineMs: num(props.deadline, base.deadlineMs / 1000, 1) * 1000,
+    digestAbove: num(props.digestAbove, base.digestAbove, 1),
+  };
+}
+
+/** Starts the endpoint of a config node; stops it when the node closes. */
+export function startEndpoint(
+  RED: NodeAPI,
+  node: EndpointConfigNode,
+  props: EndpointProps,
+  options: Omit<EndpointOptions, 'dir' | 'limits' | 'log' | 'target' | 'policy'> & { policy: QueuePolicy },
+): void {
+  const userDir = (RED.settings.userDir as string | undefined) ?? path.join(os.homedir(), '.node-red');
+  try {
+    node.runtime = new Endpoint({
+      ...options,
+      policy: policyOf(options.policy, props),
+      dir: path.join(userDir, 'armor-integrations', 'outbox', node.id.replace(/[^\w.-]/g, '_')),
+      limits: { maxEntries: num(props.maxQueue, 100_000, 1), maxBytes: num(props.maxQueueMB, 256, 1) * 1024 * 1024 },
+      target: () => node.endpoint(),
+      log: { warn: (t) => node.warn(t), error: (t) => node.error(t) },
+    });
+  } catch (e) {
+    node.error(`cannot open the outbox: ${(e as Error).message}`);
+  }
+  node.on('close', (_removed: boolean, done: () => void) => {
+    node.runtime?.close();
+    node.runtime = undefined;
+    done();
+  });
+}

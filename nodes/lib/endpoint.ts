@@ -1,0 +1,181 @@
+/**
+ * One delivery endpoint (a Slack webhook or a PagerDuty routing key) as a config node runs it:
+ * the outbox on disk (src/outbox.ts), the queue (src/delivery-queue.ts) and the sender
+ * (src/http-sender.ts). Delivery nodes hand it parcels and listen for outcomes; it
+ * outlives them across partial redeploys, and what it has not delivered when it stops stays
+ * in the outbox for the next start (SIGKILL included).
+ */
+import { EventEmitter } from 'node:events';
+import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from '../../src/delivery-queue';
+import { postJson, type SendResult, type Service } from '../../src/http-sender';
+import { Outbox, type OutboxLimits } from '../../src/outbox';
+import type { IntegrationInfo } from '../../src/types';
+
+/** What a delivery node's message becomes in the outbox: enough to rebuild the request, never a secret. */
+export interface Parcel {
+  /** The delivery node that accepted it. */
+  node: string;
+  retries: number;
+  queuedAt: number;
+  /** Seconds per attempt. */
+  timeout: number;
+  /** Slack layout, dedup note... : how the node wants it rendered. */
+  render?: { layout?: string; similar?: number; since?: number; summary?: boolean };
+  msg: {
+    _msgid?: string;
+    topic?: unknown;
+    payload: unknown;
+    integration?: IntegrationInfo;
+    slack?: unknown;
+    event_action?: unknown;
+    dedup_key?: unknown;
+  };
+}
+
+export interface Target {
+  url: string;
+  /** PagerDuty's routing key; for Slack the URL is the secret. */
+  routingKey?: string;
+}
+
+export interface Outcome {
+  status?: number;
+  attempts: number;
+  /** How many alerts the post carried (more than 1: a digest). */
+  batch: number;
+}
+
+export interface EndpointOptions {
+  service: Service;
+  dir: string;
+  policy: QueuePolicy;
+  limits: Partial<OutboxLimits>;
+  target(): Target | { problem: string };
+  /** The body of one alert's message. */
+  build(parcel: Parcel, secret: string): unknown;
+  /** The body of a digest of several (only when the policy digests). */
+  digest?(parcels: Parcel[]): unknown;
+  log: { warn(text: string): void; error(text: string): void };
+}
+
+/**
+ * Events: `delivered` (parcel, Outcome) and `failed` (parcel, FailInfo), each once per parcel.
+ * A parcel whose node is gone is reported through `log`.
+ */
+export class Endpoint extends EventEmitter {
+  readonly queue: DeliveryQueue;
+  private readonly outbox: Outbox<Parcel>;
+  /** Parcels of the post in flight, read once from the outbox. */
+  private readonly inFlight = new Map<string, Parcel>();
+  private closed = false;
+  private recovering?: NodeJS.Timeout;
+  /** Until recovery has walked the whole outbox, it queues new entries too (once, in order). */
+  private recovered = false;
+
+  constructor(private readonly opts: EndpointOptions) {
+    super();
+    const target = opts.target();
+    const secrets = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
+    this.outbox = Outbox.open<Parcel>(opts.dir, { ...opts.limits, forbid: secrets });
+    if (this.outbox.unreadable > 0) opts.log.warn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
+    this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
+      delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
+      failed: (job, info) => this.settle([job], (p) => this.report('failed', p, info)),
+      changed: () => this.emit('changed'),
+    });
+    // Recovered alerts go first, once the flow's nodes had a chance to subscribe.
+    this.recovering = setTimeout(() => this.recover(0), 50);
+  }
+
+  /** Queues a message; returns why it cannot be queued (outbox full, a secret in it), or undefined. */
+  accept(parcel: Parcel): string | undefined {
+    if (this.closed) return 'the endpoint is closing';
+    let entry;
+    try {
+      entry = this.outbox.add(parcel);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if ('full' in entry) return entry.reason;
+    if (this.recovered) this.queue.push({ id: entry.id, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
+    return undefined;
+  }
+
+  get pending(): number {
+    return this.outbox.size.entries;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.recovering);
+    this.queue.close();
+    this.outbox.close();
+    this.removeAllListeners();
+  }
+
+  /** Pushes what the outbox held at start, in order, a batch at a time. */
+  private recover(afterSeq: number): void {
+    if (this.closed) return;
+    const batch = this.outbox.next(1000, afterSeq);
+    for (const e of batch) {
+      this.queue.push({ id: e.id, retries: e.data.retries, queuedAt: e.data.queuedAt, attempts: 0, notBefore: 0 });
+    }
+    if (batch.length === 1000) this.recovering = setTimeout(() => this.recover(batch[batch.length - 1].seq), 0);
+    else this.recovered = true;
+  }
+
+  private read(id: string): Parcel | undefined {
+    const cached = this.inFlight.get(id);
+    if (cached) return cached;
+    const [entry] = this.outbox.next(1, Number(id) - 1);
+    return entry && entry.id === id ? entry.data : undefined;
+  }
+
+  private async send(jobs: readonly Job[], signal: AbortSignal): Promise<SendResult> {
+    const target = this.opts.target();
+    if ('problem' in target) return { kind: 'permanent', error: target.problem };
+    const parcels: Parcel[] = [];
+    for (const job of jobs) {
+      const parcel = this.read(job.id);
+      if (parcel) {
+        this.inFlight.set(job.id, parcel);
+        parcels.push(parcel);
+      }
+    }
+    if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
+    let body: unknown;
+    try {
+      body =
+        parcels.length > 1 && this.opts.digest
+          ? this.opts.digest(parcels)
+          : this.opts.build(parcels[0], target.routingKey ?? target.url);
+    } catch (e) {
+      return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
+    }
+    const timeout = Math.max(...parcels.map((p) => p.timeout));
+    return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
+  }
+
+  private settle(jobs: readonly Job[], each: (parcel: Parcel, job: Job) => void): void {
+    if (this.closed) return;
+    for (const job of jobs) {
+      const parcel = this.read(job.id);
+      this.inFlight.delete(job.id);
+      if (parcel) each(parcel, job);
+    }
+    this.outbox.done(jobs.map((j) => j.id));
+  }
+
+  private report(event: 'delivered' | 'failed', parcel: Parcel, detail: Outcome | FailInfo): void {
+    if (this.listeners(`${event}:${parcel.node}`).length > 0) {
+      this.emit(`${event}:${parcel.node}`, parcel, detail);
+      return;
+    }
+    // the node that accepted it is gone (deleted, or not deployed any more)
+    if (event === 'failed') this.opts.log.error(`an alert queued by a node that no longer exists was not delivered: ${(detail as FailInfo).error}`);
+  }
+}
+
+function outcome(job: Job, result: SendResult, batch: number): Outcome {
+  return { status: result.status, attempts: job.attempts, batch };
+}
