@@ -2,11 +2,13 @@
  * Which alerts an integration receives (SEMANTICS section 3): the AND of its configured
  * filters. Everything that can be decided once is decided in `compileFilter`; the returned
  * function allocates nothing per call except the legacy composite location string, and only
- * when a location pattern is configured and no plain field matched first.
+ * when a location pattern is configured, no plain field matched first and the pattern might
+ * match it. `compileRouter` decides for several integrations at once, reading the alert's
+ * `rule` once.
  */
-import type { Integration, Pattern, PatternSyntax } from './types';
-import { osRegex } from './osregex';
-import { osMatch } from './osmatch';
+import type { Integration, PatternSyntax } from './types';
+import { osRegex, type OsRegexPattern } from './osregex';
+import { osMatch, type OsMatchPattern } from './osmatch';
 import { show } from './show';
 import { asObject } from './alert-fields';
 
@@ -35,18 +37,43 @@ export interface FilterVerdict {
 /** `filter(alert)` decides; `filter.explain(alert)` says why (slower; for the editor and debugging). */
 export type AlertFilter = ((alert: unknown) => boolean) & { explain(alert: unknown): FilterVerdict };
 
+/** A compiled pattern of either engine. */
+export type CompiledPattern = OsRegexPattern | OsMatchPattern;
+
 /** Compiles `source` with the engine of `syntax`; throws the engine's error on a bad pattern. */
-export function compilePattern(source: string, syntax: PatternSyntax): Pattern {
+export function compilePattern(source: string, syntax: PatternSyntax): CompiledPattern {
   return syntax === 'os_match' ? osMatch(source) : osRegex(source);
 }
 
 type Obj = Record<string, unknown>;
 
-/** One configured filter: `test` decides; `describe` only words the facts for `explain`. */
-interface Check {
-  filter: FilterName;
-  test(alert: Obj, rule: Obj): boolean;
-  describe(alert: Obj, rule: Obj): string;
+const enum Kind {
+  Level,
+  Ids,
+  Groups,
+  Location,
+}
+
+/**
+ * One configured filter, as data: `test` decides, `describe` only words the facts for
+ * `explain`. Every check has the same shape (the fields its kind does not use are 0 or
+ * null), so that the per-alert loop stays monomorphic.
+ */
+class Check {
+  constructor(
+    readonly filter: FilterName,
+    readonly kind: Kind,
+    /** Level: the minimum level. */
+    readonly min: number,
+    /** Ids: the rule ids. */
+    readonly ids: ReadonlySet<number> | null,
+    /** Groups: the group names. */
+    readonly groups: Groups | null,
+    /** Location: the compiled pattern. */
+    readonly pattern: CompiledPattern | null,
+    /** Ids, Groups, Location: whether a hit passes (false for the exclusions). */
+    readonly wanted: boolean,
+  ) {}
 }
 
 /** `rule.level`; absent counts as 0, anything but a number is NaN (fails every comparison). */
@@ -75,11 +102,34 @@ function idHit(rule: Obj, ids: ReadonlySet<number>): boolean | undefined {
   return Number.isNaN(id) ? undefined : ids.has(id);
 }
 
+/**
+ * Configured group names. A few names are compared one by one (length first): cheaper than
+ * hashing the alert's freshly parsed group strings for a Set lookup.
+ */
+interface Groups {
+  set: ReadonlySet<string>;
+  /** The names, when few enough to scan; else null. */
+  few: readonly string[] | null;
+}
+
+function groupsOf(list: readonly string[]): Groups {
+  const set = new Set(list);
+  return { set, few: set.size <= 8 ? [...set] : null };
+}
+
+function isGroup(value: unknown, groups: Groups): boolean {
+  const few = groups.few;
+  if (few === null) return groups.set.has(value as string);
+  if (typeof value !== 'string') return false;
+  for (let k = 0; k < few.length; k++) if (few[k].length === value.length && few[k] === value) return true;
+  return false;
+}
+
 /** Whether one of `rule.groups` is in `groups` (exact equality; non-strings never are); undefined when it is not an array. */
-function groupHit(rule: Obj, groups: ReadonlySet<string>): boolean | undefined {
+function groupHit(rule: Obj, groups: Groups): boolean | undefined {
   const list = rule.groups;
   if (!Array.isArray(list)) return undefined;
-  for (let i = 0; i < list.length; i++) if (groups.has(list[i])) return true;
+  for (let i = 0; i < list.length; i++) if (isGroup(list[i], groups)) return true;
   return false;
 }
 
@@ -110,36 +160,77 @@ function locationField(alert: Obj, field: number): unknown {
   }
 }
 
+/** Position of the legacy composite in LOCATION_FIELDS: the last, and the only one built per alert. */
+const LEGACY = 5;
+
+const enum Legacy {
+  None,
+  Agent,
+  Manager,
+}
+
+/**
+ * Which legacy location `alert` has (see legacyLocation): the agent's, the manager's, or
+ * none (no `location` string, or a missing name).
+ */
+function legacyKind(alert: Obj): Legacy {
+  if (typeof alert.location !== 'string') return Legacy.None;
+  const agent = asObject(alert.agent);
+  if (agent?.id !== '000' && typeof agent?.ip === 'string') return typeof agent.name === 'string' ? Legacy.Agent : Legacy.None;
+  return typeof asObject(alert.manager)?.name === 'string' ? Legacy.Manager : Legacy.None;
+}
+
 /**
  * The location string of the manager's alerts.log: `(<agent.name>) <agent.ip>-><location>`,
  * or `<manager.name>-><location>` for the manager's own alerts (agent `000`) and agents without ip.
  */
 function legacyLocation(alert: Obj): string | undefined {
-  const location = alert.location;
-  if (typeof location !== 'string') return undefined;
-  const agent = asObject(alert.agent);
-  const ip = agent?.ip;
-  if (agent?.id !== '000' && typeof ip === 'string') {
-    const name = agent?.name;
-    return typeof name === 'string' ? `(${name}) ${ip}->${location}` : undefined;
+  switch (legacyKind(alert)) {
+    case Legacy.Agent: {
+      const agent = alert.agent as Obj;
+      return `(${agent.name}) ${agent.ip}->${alert.location}`;
+    }
+    case Legacy.Manager:
+      return `${(alert.manager as Obj).name}->${alert.location}`;
+    default:
+      return undefined;
   }
-  const manager = asObject(alert.manager)?.name;
-  return typeof manager === 'string' ? `${manager}->${location}` : undefined;
+}
+
+/** The first character code of legacyLocation(alert), without building it; -1 when there is none. */
+function legacyFirst(alert: Obj): number {
+  switch (legacyKind(alert)) {
+    case Legacy.Agent:
+      return 40; // (
+    case Legacy.Manager: {
+      const name = (alert.manager as Obj).name as string;
+      return name.length > 0 ? name.charCodeAt(0) : 45; // - of ->
+    }
+    default:
+      return -1;
+  }
 }
 
 const NO_FIELD = -2;
 const NO_MATCH = -1;
 
-/** Index in LOCATION_FIELDS of the first string field `pattern` matches, NO_MATCH, or NO_FIELD when no field is a string. */
-function locationHit(alert: Obj, pattern: Pattern): number {
+/**
+ * Index in LOCATION_FIELDS of the first string field `pattern` matches, NO_MATCH, or NO_FIELD
+ * when no field is a string. The legacy composite is built only when the pattern might match
+ * it (an anchored pattern usually rules it out from its first character).
+ */
+function locationHit(alert: Obj, pattern: CompiledPattern): number {
   let result = NO_FIELD;
-  for (let i = 0; i < LOCATION_FIELDS.length; i++) {
+  for (let i = 0; i < LEGACY; i++) {
     const value = locationField(alert, i);
     if (typeof value !== 'string') continue;
     if (pattern.test(value)) return i;
     result = NO_MATCH;
   }
-  return result;
+  const first = legacyFirst(alert);
+  if (first < 0) return result;
+  if (pattern.rejectsFirst(first)) return NO_MATCH;
+  return pattern.test(legacyLocation(alert)!) ? LEGACY : NO_MATCH;
 }
 
 function describeIds(rule: Obj, ids: ReadonlySet<number>): string {
@@ -149,16 +240,16 @@ function describeIds(rule: Obj, ids: ReadonlySet<number>): string {
   return `rule.id ${show(rule.id)} is ${hit ? '' : 'not '}one of ${listed}`;
 }
 
-function describeGroups(rule: Obj, groups: ReadonlySet<string>): string {
+function describeGroups(rule: Obj, groups: Groups): string {
   const list = rule.groups;
   if (!Array.isArray(list)) return `rule.groups ${show(list)} is not an array`;
-  const found = list.find((g) => groups.has(g));
+  const found = list.find((g) => isGroup(g, groups));
   return found === undefined
-    ? `rule.groups ${show(list)} includes none of ${[...groups].join(', ')}`
+    ? `rule.groups ${show(list)} includes none of ${[...groups.set].join(', ')}`
     : `rule.groups includes ${show(found)}`;
 }
 
-function describeLocation(alert: Obj, pattern: Pattern): string {
+function describeLocation(alert: Obj, pattern: CompiledPattern): string {
   const hit = locationHit(alert, pattern);
   const what = `${pattern.syntax} ${show(pattern.source)}`;
   if (hit >= 0) return `${what} matches ${LOCATION_FIELDS[hit]} ${show(locationField(alert, hit))}`;
@@ -174,35 +265,15 @@ function describeLocation(alert: Obj, pattern: Pattern): string {
 function checksOf(it: Integration): Check[] {
   const checks: Check[] = [];
   const minLevel = it.level ?? 0;
-  if (minLevel > 0) {
-    checks.push({
-      filter: 'level',
-      test: (_a, rule) => levelOf(rule) >= minLevel,
-      describe: (_a, rule) =>
-        `rule.level ${show(rule.level)}${rule.level === undefined ? ' (counts as 0)' : ''} needs to be a number >= ${minLevel}`,
-    });
-  }
+  if (minLevel > 0) checks.push(new Check('level', Kind.Level, minLevel, null, null, null, true));
   const id = (filter: FilterName, list: number[] | undefined, wanted: boolean): void => {
-    if (!list?.length) return;
-    const ids = new Set(list);
-    checks.push({ filter, test: (_a, rule) => idHit(rule, ids) === wanted, describe: (_a, rule) => describeIds(rule, ids) });
+    if (list?.length) checks.push(new Check(filter, Kind.Ids, 0, new Set(list), null, null, wanted));
   };
   const group = (filter: FilterName, list: readonly string[] | undefined, wanted: boolean): void => {
-    if (!list?.length) return;
-    const groups = new Set(list);
-    checks.push({
-      filter,
-      test: (_a, rule) => groupHit(rule, groups) === wanted,
-      describe: (_a, rule) => describeGroups(rule, groups),
-    });
+    if (list?.length) checks.push(new Check(filter, Kind.Groups, 0, null, groupsOf(list), null, wanted));
   };
   const location = (filter: FilterName, source: string | undefined, wanted: boolean): void => {
-    if (source === undefined) return;
-    const pattern = compilePattern(source, it.locationSyntax);
-    const test = wanted
-      ? (alert: Obj) => locationHit(alert, pattern) >= 0
-      : (alert: Obj) => locationHit(alert, pattern) === NO_MATCH;
-    checks.push({ filter, test, describe: (alert) => describeLocation(alert, pattern) });
+    if (source !== undefined) checks.push(new Check(filter, Kind.Location, 0, null, null, compilePattern(source, it.locationSyntax), wanted));
   };
   id('rule_id', it.ruleIds, true);
   group('group', it.groups, true);
@@ -212,6 +283,48 @@ function checksOf(it: Integration): Check[] {
   location('event_location', it.eventLocation, true);
   location('exclude_location', it.excludeLocation, false);
   return checks;
+}
+
+/** Whether `alert` (an object, with `rule` its rule object) passes check `c`. */
+function test(c: Check, alert: Obj, rule: Obj): boolean {
+  switch (c.kind) {
+    case Kind.Level:
+      return levelOf(rule) >= c.min;
+    case Kind.Ids:
+      return idHit(rule, c.ids!) === c.wanted;
+    case Kind.Groups:
+      return groupHit(rule, c.groups!) === c.wanted;
+    default: {
+      const hit = locationHit(alert, c.pattern!);
+      return c.wanted ? hit >= 0 : hit === NO_MATCH;
+    }
+  }
+}
+
+/** Why check `c` passes or fails `alert`, in words. */
+function describe(c: Check, alert: Obj, rule: Obj): string {
+  switch (c.kind) {
+    case Kind.Level:
+      return `rule.level ${show(rule.level)}${rule.level === undefined ? ' (counts as 0)' : ''} needs to be a number >= ${c.min}`;
+    case Kind.Ids:
+      return describeIds(rule, c.ids!);
+    case Kind.Groups:
+      return describeGroups(rule, c.groups!);
+    default:
+      return describeLocation(alert, c.pattern!);
+  }
+}
+
+/** Whether `alert` (an object, with `rule` its rule object) passes every check. */
+function passes(checks: readonly Check[], alert: Obj, rule: Obj): boolean {
+  for (let i = 0; i < checks.length; i++) if (!test(checks[i], alert, rule)) return false;
+  return true;
+}
+
+/** The rule object of an alert, or undefined when `alert` is not an object with a rule object. */
+function ruleOf(alert: unknown): Obj | undefined {
+  const a = asObject(alert);
+  return a === undefined ? undefined : asObject(a.rule);
 }
 
 /**
@@ -225,14 +338,9 @@ function checksOf(it: Integration): Check[] {
  */
 export function compileFilter(integration: Integration): AlertFilter {
   const checks = checksOf(integration);
-  const tests = checks.map((c) => c.test);
-  const count = tests.length;
   const filter = (alert: unknown): boolean => {
-    const a = asObject(alert);
-    const rule = a === undefined ? undefined : asObject(a.rule);
-    if (rule === undefined) return false;
-    for (let i = 0; i < count; i++) if (!tests[i](a as Obj, rule)) return false;
-    return true;
+    const rule = ruleOf(alert);
+    return rule !== undefined && passes(checks, alert as Obj, rule);
   };
   const explain = (alert: unknown): FilterVerdict => {
     const a = asObject(alert);
@@ -242,21 +350,35 @@ export function compileFilter(integration: Integration): AlertFilter {
       return { pass: false, checks: [{ filter: 'alert', pass: false, reason }] };
     }
     const results: FilterCheck[] = [{ filter: 'alert', pass: true, reason: 'the alert is an object with a rule object' }];
-    for (const c of checks) results.push({ filter: c.filter, pass: c.test(a, rule), reason: c.describe(a, rule) });
+    for (const c of checks) results.push({ filter: c.filter, pass: test(c, a, rule), reason: describe(c, a, rule) });
     return { pass: results.every((r) => r.pass), checks: results };
   };
   return Object.assign(filter, { explain });
 }
 
 /**
- * Routes an alert to every integration whose filter passes: returns their positions in
- * `integrations` (config order). A new array per call.
+ * `router(alert)`: the positions in `integrations` (config order) of every integration whose
+ * filter passes, as a new array. `router.into(alert, hits)`: the same positions written to
+ * `hits` from index 0, and their count returned; allocates nothing (for per-message use with
+ * a reused `hits` of at least `integrations.length` entries).
  */
-export function compileRouter(integrations: readonly Integration[]): (alert: unknown) => number[] {
-  const filters = integrations.map(compileFilter);
-  return (alert) => {
+export type AlertRouter = ((alert: unknown) => number[]) & { into(alert: unknown, hits: number[] | Int32Array): number };
+
+/** Routes an alert to every integration whose filter passes (see AlertRouter). */
+export function compileRouter(integrations: readonly Integration[]): AlertRouter {
+  const checks = integrations.map(checksOf);
+  const into = (alert: unknown, hits: number[] | Int32Array): number => {
+    const rule = ruleOf(alert);
+    if (rule === undefined) return 0;
+    let count = 0;
+    for (let i = 0; i < checks.length; i++) if (passes(checks[i], alert as Obj, rule)) hits[count++] = i;
+    return count;
+  };
+  const scratch = new Int32Array(integrations.length);
+  const router = (alert: unknown): number[] => {
     const hits: number[] = [];
-    for (let i = 0; i < filters.length; i++) if (filters[i](alert)) hits.push(i);
+    for (let i = 0, count = into(alert, scratch); i < count; i++) hits.push(scratch[i]);
     return hits;
   };
+  return Object.assign(router, { into });
 }

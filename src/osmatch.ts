@@ -12,7 +12,7 @@
  * Every alternative runs in time linear in the input (String.prototype.indexOf/startsWith).
  */
 import { Pattern } from './types';
-import { PATTERN_MAX_BYTES, lowerAscii, toByteString } from './bytes';
+import { PATTERN_MAX_BYTES, lowerAscii, lowerByte, toByteString } from './bytes';
 
 type Kind = 'all' | 'equals' | 'starts' | 'ends' | 'contains' | 'never';
 
@@ -28,6 +28,11 @@ export class OsMatchPattern implements Pattern {
   private readonly negate: boolean;
   /** "contains" alternatives search the raw input (pattern had the byte 0xE3). */
   private readonly rawContains: boolean;
+  /**
+   * When every alternative is anchored at the start (`^...`, not negated) or never matches:
+   * for each ASCII byte, 1 if some alternative starts with it (lowered). Else null.
+   */
+  private readonly firstBytes: Uint8Array | null;
 
   constructor(readonly source: string) {
     if (typeof source !== 'string') throw new TypeError('OS_Match pattern must be a string');
@@ -40,11 +45,27 @@ export class OsMatchPattern implements Pattern {
     }
     this.rawContains = bytes.includes('\xe3');
     this.alternatives = bytes.split('|').map((alt) => classify(alt, this.rawContains));
+    const anchored = (alt: Alternative) => alt.kind === 'never' || ((alt.kind === 'starts' || alt.kind === 'equals') && alt.text.length > 0);
+    let firstBytes: Uint8Array | null = null;
+    if (!this.negate && this.alternatives.every(anchored)) {
+      firstBytes = new Uint8Array(128);
+      for (const alt of this.alternatives) if (alt.kind !== 'never' && alt.text.charCodeAt(0) < 128) firstBytes[alt.text.charCodeAt(0)] = 1;
+    }
+    this.firstBytes = firstBytes;
   }
 
   test(input: string): boolean {
     if (typeof input !== 'string') return false;
     return this.negate !== this.matches(toByteString(input));
+  }
+
+  /**
+   * Whether no input whose first character has code `code` can match: true only when not
+   * negated and every alternative is an anchored one (`^...`) starting with another ASCII
+   * character, or one that never matches. Lets a caller skip building an input.
+   */
+  rejectsFirst(code: number): boolean {
+    return this.firstBytes !== null && code > 0 && code < 128 && this.firstBytes[lowerByte(code)] === 0;
   }
 
   private matches(raw: string): boolean {

@@ -20,8 +20,14 @@
  * the retry stack drops below its starting depth (or the attempt fails) depends only on
  * (pt, st, greedy, hasResult, free retry slots), never on the entries below, so each such
  * key is computed once. Keys are bounded by patternLength x inputLength x 20, which makes a
- * test linear in the input for a given pattern. `execReference` keeps the plain step-by-step
+ * test linear in the input for a given pattern. `testReference` keeps the plain step-by-step
  * machine; tests check both agree.
+ *
+ * `test` runs the step-by-step machine while it is cheap (ordinary input) and the memoised one
+ * when it would not be. Two shortcuts keep ordinary input cheap without changing a verdict: an
+ * anchored alternative starting with a plain byte rejects an input starting with another one
+ * unread, and text is scanned as it is (no UTF-8 copy) unless the scan meets a character that
+ * is NUL or not ASCII.
  */
 import { Pattern } from './types';
 import { PATTERN_MAX_BYTES, lowerByte, toByteString } from './bytes';
@@ -87,6 +93,14 @@ interface Alternative {
   /** For each pattern position holding a paren, its capture slot; -1 elsewhere. */
   slotAt: Int16Array | null;
   slots: number;
+  /** The reference scanner's capture positions (when slotAt), reused by every run. */
+  caps: Int32Array | null;
+  /**
+   * With `^`, the byte the input must start with when the pattern starts with a plain byte
+   * (lowered; -1 otherwise): the scanner's first step compares it with the input's first
+   * byte and, anchored, gives up on a difference. Lets `test` reject most inputs unread.
+   */
+  first: number;
 }
 
 /** An OS_Regex compile error: what is wrong, and where (0-based byte offset in the pattern). */
@@ -161,7 +175,8 @@ function compile(pattern: string, substrings: boolean): Alternative[] {
         else if (part[k] === PAREN) slotAt[k] = slots++;
       }
     }
-    alternatives.push({ p, begin, end, slotAt, slots });
+    const first = begin && p[0] !== 0 && p[0] !== BACKSLASH && p[0] !== PAREN ? p[0] : -1;
+    alternatives.push({ p, begin, end, slotAt, slots, caps: slotAt ? new Int32Array(slots) : null, first });
   }
   return alternatives;
 }
@@ -184,6 +199,8 @@ const enum Outcome {
   Abort = 2,
   /** The step budget ran out (reference scanner only). */
   OverBudget = 3,
+  /** A scan of text as it is met a character that is not an ASCII byte: scan the bytes instead. */
+  NotBytes = 4,
 }
 
 /** The scanner's registers. */
@@ -309,34 +326,114 @@ function returned(m: Machine): Outcome {
   return capturesOk(m.caps) ? Outcome.Match : Outcome.Abort;
 }
 
+/** The reference scanner's registers and retry stack, reused by every run (a run never re-enters). */
+const ref = {
+  machine: { pt: 0, st: 0, greedy: false, hasResult: true, hit: -1, next: 0, caps: null } as Machine,
+  retryPt: new Int32Array(RETRY_SLOTS),
+  retrySt: new Int32Array(RETRY_SLOTS),
+};
+
+/** Steps one attempt may take turn by turn before the memoised scanner takes it over (see runReference). */
+const ATTEMPT_STEPS = 32;
+
+/** The memo key of a scanner state, apart from its input position (see Linear). */
+function localState(m: Machine, free: number): number {
+  return ((m.pt * 2 + (m.greedy ? 1 : 0)) * 2 + (m.hasResult ? 1 : 0)) * (RETRY_SLOTS + 1) + free;
+}
+
 /**
  * The manager's scanner, turn by turn, with its four retry points: the reference, whose
- * worst case is quadratic. Gives up with OverBudget after `budget` turns.
+ * worst case is quadratic. Gives up with OverBudget after `budget` turns. Allocates nothing
+ * (the capture positions live in the alternative) unless an attempt is handed over.
+ *
+ * `asText`: `s` is the caller's string, not yet converted to bytes; the run gives up with
+ * NotBytes on reaching a character that is NUL or not ASCII. The scan reaches every position
+ * below the furthest one it reads, so a run that did not give up read only characters that are
+ * their own bytes, and decided as it would have on the bytes: it either read the whole string
+ * (then the lengths agree too) or stopped short of its last character, where the length plays
+ * no part. Ordinary text is then never copied, nor even read past where the verdict falls.
+ *
+ * `attemptSteps` (without captures only, which the memoised scanner does not track): an
+ * attempt (from a restart to the next) still running after that many turns is handed to the
+ * memoised scanner (Linear), which runs it from its start to the same end and remembers the
+ * outcome of every state it went through; the scan goes on from the same restart, and from
+ * then on takes any state it reaches that the memo knows straight to its outcome, as Linear
+ * does. An attempt is handed over only after that many turns among states the memo did not
+ * know, which the handover then adds to it: the turns wasted are at most the states stored,
+ * so the run stays linear in the input; and the choice depends on what the input holds, not
+ * on its length. Ordinary text never gets there: no memo, no allocation.
  */
-function runReference(alt: Alternative, s: string, budget = Infinity): Outcome {
+function runReference(alt: Alternative, s: string, budget = Infinity, asText = false, attemptSteps = Infinity): Outcome {
   const n = s.length;
-  const m = newMachine(alt);
-  const retryPt: number[] = [];
-  const retrySt: number[] = [];
+  const m = ref.machine;
+  const { retryPt, retrySt } = ref;
+  m.pt = 0;
+  m.st = 0;
+  m.greedy = false;
+  m.hasResult = true;
+  m.caps = alt.caps === null ? null : alt.caps.fill(-1);
+  let retries = 0;
   let firstHit = -1; // where the current attempt first consumed a byte outside a loop
+  let steps = 0; // turns of the current attempt, which started at (pt 0, startSt, startGreedy, startHasResult)
+  let startSt = 0;
+  let startGreedy = false;
+  let startHasResult = true;
+  let linear: Linear | undefined;
   for (; m.st < n; m.st++) {
     if (--budget < 0) return Outcome.OverBudget;
-    const r = step(alt, s, n, m);
-    if (m.hit >= 0 && firstHit < 0) firstHit = m.hit;
+    if (++steps > attemptSteps) {
+      if (linear === undefined) {
+        if (asText && bytesOf(s) !== s) return Outcome.NotBytes; // the memoised scanner reads bytes only
+        linear = new Linear(alt, s);
+      }
+      const r = linear.segment(0, startSt, startGreedy, startHasResult, RETRY_SLOTS);
+      if (r < 0) return (-1 - r) as Outcome;
+      if (alt.begin) return Outcome.NoMatch;
+      // the attempt failed: restart as below (the loop adds one)
+      m.st = linear.resultHit >= 0 ? linear.resultHit : r >> 2;
+      m.greedy = (r & 2) !== 0;
+      m.pt = 0;
+      m.hasResult = false;
+      retries = 0;
+      firstHit = -1;
+      steps = 0;
+      startSt = m.st + 1;
+      startGreedy = m.greedy;
+      startHasResult = false;
+      continue;
+    }
+    let r: Step;
+    if (linear !== undefined && linear.memo.get(m.st, localState(m, RETRY_SLOTS - retries))) {
+      // the memo knows how the run goes on from here, up to its failure (a Final ends the run)
+      const known = linear.memo.result;
+      if (firstHit < 0) firstHit = linear.memo.hit;
+      if (known < 0) return (-1 - known) as Outcome;
+      m.st = known >> 2;
+      m.greedy = (known & 2) !== 0;
+      m.hasResult = (known & 1) !== 0;
+      r = Step.Fail;
+    } else {
+      if (asText && linear === undefined) {
+        const c = s.charCodeAt(m.st);
+        if (c === 0 || c > 127) return Outcome.NotBytes;
+      }
+      r = step(alt, s, n, m);
+      if (m.hit >= 0 && firstHit < 0) firstHit = m.hit;
+    }
     if (r === Step.Next) continue;
     if (r === Step.Return) return returned(m);
     if (r === Step.Push) {
-      if (retryPt.length < RETRY_SLOTS) {
-        retryPt.push(m.pt);
-        retrySt.push(m.st);
+      if (retries < RETRY_SLOTS) {
+        retryPt[retries] = m.pt;
+        retrySt[retries++] = m.st;
       }
       m.pt = m.next;
       continue;
     }
     // Fail: back to the last retry point, else restart one byte after the attempt's first.
-    if (retryPt.length > 0) {
-      m.pt = retryPt.pop()!;
-      m.st = retrySt.pop()!;
+    if (retries > 0) {
+      m.pt = retryPt[--retries];
+      m.st = retrySt[retries];
       continue;
     }
     if (alt.begin) return Outcome.NoMatch;
@@ -344,12 +441,127 @@ function runReference(alt: Alternative, s: string, budget = Infinity): Outcome {
     firstHit = -1;
     m.pt = 0;
     m.hasResult = false;
+    steps = 0;
+    startSt = m.st + 1;
+    startGreedy = m.greedy;
+    startHasResult = false;
   }
   return finish(alt, m);
 }
 
-/** Result of a segment, packed in one number (see runLinear). */
-const FINAL_BASE = 4;
+/** Slots of a position's block in the memo: 2 ** BLOCK_BITS. */
+const BLOCK_BITS = 3;
+const BLOCK = 1 << BLOCK_BITS;
+
+/**
+ * Memo of the linear scanner: (st, local state) -> (result, first hit), an open-addressing
+ * hash table in one typed array, sized by the states stored (it doubles when half full) so
+ * a run costs memory, page faults included, in proportion to the work done. A state goes to
+ * a slot of the block of its input position (probing within it), or, when that block is full,
+ * anywhere (double hashing). The scan moves along the input, so the states it reads and
+ * writes sit side by side in memory; a position with more states than its block (the end of
+ * the input, in some attacks) cannot lengthen its neighbours' probes.
+ */
+class Memo {
+  private mask: number;
+  private count = 0;
+  /** 4 ints a slot: local state + 1 (0: empty), position, result, first hit. */
+  private slots: Int32Array;
+  /** Set by `get` on a hit. */
+  result = 0;
+  hit = -1;
+  /** The furthest position of a stored state: a state past it is known not to be stored. */
+  furthest = -1;
+
+  /** Starts with room for about one state per input byte (2 slots per byte, at most 256 Ki slots at first). */
+  constructor(bytes: number) {
+    let size = 1024;
+    while (size < 2 * bytes && size < 1 << 18) size *= 2;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size * 4);
+  }
+
+  /** Slot of (st, local), or -1 - the free slot where it goes. */
+  private find(st: number, local: number): number {
+    const { slots, mask } = this;
+    const key = local + 1;
+    const block = (st * BLOCK) & mask;
+    const h = Math.imul(key, 0x9e3779b1) >>> (32 - BLOCK_BITS);
+    for (let k = 0; k < BLOCK; k++) {
+      const i = block + ((h + k) & (BLOCK - 1));
+      const at = slots[i * 4];
+      if (at === 0) return -1 - i;
+      if (at === key && slots[i * 4 + 1] === st) return i;
+    }
+    let g = Math.imul(st ^ Math.imul(key, 0x85ebca6b), 0x2c1b3c6d);
+    g ^= g >>> 15;
+    const stride = (g >>> 7) | 1;
+    for (let i = g & mask; ; i = (i + stride) & mask) {
+      const at = slots[i * 4];
+      if (at === 0) return -1 - i;
+      if (at === key && slots[i * 4 + 1] === st) return i;
+    }
+  }
+
+  /** Whether (st, local) is known; if so its value is in `result` and `hit`. */
+  get(st: number, local: number): boolean {
+    if (st > this.furthest) return false;
+    const i = this.find(st, local);
+    if (i < 0) return false;
+    this.result = this.slots[i * 4 + 2];
+    this.hit = this.slots[i * 4 + 3];
+    return true;
+  }
+
+  set(st: number, local: number, result: number, hit: number): void {
+    if (st > this.furthest) this.furthest = st;
+    let i = this.find(st, local);
+    if (i < 0) {
+      if (2 * (this.count + 1) > this.mask + 1) {
+        this.grow();
+        i = this.find(st, local);
+      }
+      i = -1 - i;
+      this.count++;
+      this.slots[i * 4] = local + 1;
+      this.slots[i * 4 + 1] = st;
+    }
+    this.slots[i * 4 + 2] = result;
+    this.slots[i * 4 + 3] = hit;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.mask = this.mask * 2 + 1;
+    this.slots = new Int32Array((this.mask + 1) * 4);
+    this.count = 0;
+    for (let i = 0; i < old.length; i += 4) if (old[i] !== 0) this.set(old[i + 1], old[i] - 1, old[i + 2], old[i + 3]);
+  }
+}
+
+/** A growable stack of the states a segment went through, shared by the nested segments of one run. */
+class Trail {
+  top = 0;
+  st = new Int32Array(64);
+  local = new Int32Array(64);
+  hit = new Int32Array(64);
+
+  push(st: number, local: number, hit: number): void {
+    if (this.top === this.st.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.st = grow(this.st);
+      this.local = grow(this.local);
+      this.hit = grow(this.hit);
+    }
+    this.st[this.top] = st;
+    this.local[this.top] = local;
+    this.hit[this.top++] = hit;
+  }
+}
 
 /**
  * The same scanner in time linear in the input. A "segment" runs from a state until an
@@ -360,22 +572,25 @@ const FINAL_BASE = 4;
  * passes through, so every state is computed at most once.
  * Capture positions are not tracked here (the order check is the reference's job).
  */
-function runLinear(alt: Alternative, s: string): Outcome {
-  const n = s.length;
-  const width = alt.p.length;
-  // memo value: result * (n + 2) + (first hit + 1); result = FINAL_BASE + outcome for Final,
-  // or the packed Fail state (st, greedy, hasResult) below FINAL_BASE * ... (kept apart by sign).
-  const memo = new Map<number, number>();
-  const keyOf = (pt: number, st: number, greedy: boolean, hasResult: boolean, free: number): number =>
-    (((st * width + pt) * 2 + (greedy ? 1 : 0)) * 2 + (hasResult ? 1 : 0)) * (RETRY_SLOTS + 1) + free;
-  const m = newMachine(alt);
-  m.caps = alt.slotAt ? new Int32Array(0) : null; // finish() needs to know captures exist
+class Linear {
+  private readonly n: number;
+  readonly memo: Memo;
+  private readonly trail = new Trail();
+  private readonly m: Machine;
+  /** First hit of the run of the segment that just returned (its tail from its start), or -1. */
+  resultHit = -1;
 
-  // A result: >= 0 is a Fail at packed (st, greedy, hasResult); < 0 is Final(-1 - outcome).
-  let resultHit = -1;
-  const segment = (pt: number, st: number, greedy: boolean, hasResult: boolean, free: number): number => {
-    const keys: number[] = [];
-    const hits: number[] = [];
+  constructor(private readonly alt: Alternative, private readonly s: string) {
+    this.n = s.length;
+    this.memo = new Memo(this.n);
+    this.m = newMachine(alt);
+    this.m.caps = alt.slotAt ? new Int32Array(0) : null; // finish() needs to know captures exist
+  }
+
+  /** A result: >= 0 is a Fail at packed (st, greedy, hasResult); < 0 is Final(-1 - outcome). */
+  segment(pt: number, st: number, greedy: boolean, hasResult: boolean, free: number): number {
+    const { alt, s, n, m, memo, trail } = this;
+    const base = trail.top;
     let result = 0;
     let tailHit = -1;
     m.pt = pt;
@@ -387,17 +602,15 @@ function runLinear(alt: Alternative, s: string): Outcome {
         result = -1 - finish(alt, m);
         break;
       }
-      const key = keyOf(m.pt, m.st, m.greedy, m.hasResult, free);
-      const known = memo.get(key);
-      if (known !== undefined) {
-        const packed = Math.floor(known / (n + 2));
-        tailHit = (known % (n + 2)) - 1;
-        result = packed - FINAL_BASE;
+      const local = localState(m, free);
+      if (memo.get(m.st, local)) {
+        tailHit = memo.hit;
+        result = memo.result;
         break;
       }
-      keys.push(key);
+      const at = m.st;
       const r = step(alt, s, n, m);
-      hits.push(m.hit);
+      trail.push(at, local, m.hit);
       if (r === Step.Next) {
         m.st++;
         continue;
@@ -418,8 +631,9 @@ function runLinear(alt: Alternative, s: string): Outcome {
       }
       const atPt = m.pt;
       const atSt = m.st;
-      const sub = segment(m.next, atSt + 1, m.greedy, m.hasResult, free - 1);
-      if (resultHit >= 0) hits[hits.length - 1] = resultHit;
+      const mark = trail.top - 1;
+      const sub = this.segment(m.next, atSt + 1, m.greedy, m.hasResult, free - 1);
+      if (this.resultHit >= 0) trail.hit[mark] = this.resultHit;
       if (sub < 0) {
         result = sub;
         break;
@@ -430,33 +644,41 @@ function runLinear(alt: Alternative, s: string): Outcome {
       m.greedy = (sub & 2) !== 0;
       m.hasResult = (sub & 1) !== 0;
     }
-    for (let i = keys.length - 1; i >= 0; i--) {
-      if (hits[i] >= 0) tailHit = hits[i];
-      memo.set(keys[i], (result + FINAL_BASE) * (n + 2) + tailHit + 1);
+    for (let i = trail.top - 1; i >= base; i--) {
+      if (trail.hit[i] >= 0) tailHit = trail.hit[i];
+      memo.set(trail.st[i], trail.local[i], result, tailHit);
     }
-    resultHit = tailHit;
+    trail.top = base;
+    this.resultHit = tailHit;
     return result;
-  };
-
-  let st = 0;
-  let greedy = false;
-  let hasResult = true;
-  for (;;) {
-    if (st >= n) {
-      m.pt = 0;
-      m.st = st;
-      m.greedy = greedy;
-      m.hasResult = hasResult;
-      return finish(alt, m);
-    }
-    const r = segment(0, st, greedy, hasResult, RETRY_SLOTS);
-    if (r < 0) return (-1 - r) as Outcome;
-    if (alt.begin) return Outcome.NoMatch;
-    // restart one byte after the attempt's first consumed byte, or after the failure
-    st = (resultHit >= 0 ? resultHit : r >> 2) + 1;
-    greedy = (r & 2) !== 0;
-    hasResult = false;
   }
+
+  run(): Outcome {
+    const { alt, n, m } = this;
+    let st = 0;
+    let greedy = false;
+    let hasResult = true;
+    for (;;) {
+      if (st >= n) {
+        m.pt = 0;
+        m.st = st;
+        m.greedy = greedy;
+        m.hasResult = hasResult;
+        return finish(alt, m);
+      }
+      const r = this.segment(0, st, greedy, hasResult, RETRY_SLOTS);
+      if (r < 0) return (-1 - r) as Outcome;
+      if (alt.begin) return Outcome.NoMatch;
+      // restart one byte after the attempt's first consumed byte, or after the failure
+      st = (this.resultHit >= 0 ? this.resultHit : r >> 2) + 1;
+      greedy = (r & 2) !== 0;
+      hasResult = false;
+    }
+  }
+}
+
+function runLinear(alt: Alternative, s: string): Outcome {
+  return new Linear(alt, s).run();
 }
 
 /** What the manager checks once the input is used up: is the rest of the pattern optional? */
@@ -501,9 +723,21 @@ function finish(alt: Alternative, m: Machine): Outcome {
   return capturesOk(caps) ? Outcome.Match : Outcome.Abort;
 }
 
+/**
+ * `input` as the manager's engine reads it: the string itself when it is ASCII without NUL
+ * (the usual case, checked without a regex call), else its UTF-8 bytes up to the first NUL.
+ */
+function bytesOf(input: string): string {
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0 || c > 127) return toByteString(input);
+  }
+  return input;
+}
+
 function execute(alts: Alternative[], input: string, run: (alt: Alternative, s: string) => Outcome): boolean {
   if (typeof input !== 'string') return false;
-  const s = toByteString(input);
+  const s = bytesOf(input);
   for (const alt of alts) {
     const o = run(alt, s);
     if (o !== Outcome.NoMatch) return o === Outcome.Match;
@@ -511,10 +745,32 @@ function execute(alts: Alternative[], input: string, run: (alt: Alternative, s: 
   return false;
 }
 
-/** The step-by-step scanner while it is cheap, the linear one when it would not be. */
-function runHybrid(alt: Alternative, s: string): Outcome {
-  const r = runReference(alt, s, 8 * s.length + 4 * alt.p.length + 256);
-  return r === Outcome.OverBudget ? runLinear(alt, s) : r;
+/**
+ * Whether no alternative can match an input whose first character is `code` (see
+ * Alternative.first): a character that is ASCII and not NUL is the first byte; any other
+ * non-NUL character starts with a byte over 127, which the scanner never takes for a plain
+ * pattern byte (it compares bytes below 128 only). NUL ends the input: it decides nothing.
+ */
+function rejects(alts: readonly Alternative[], code: number): boolean {
+  if (code === 0) return false;
+  const b = code < 128 ? lowerByte(code) : -1;
+  for (let i = 0; i < alts.length; i++) if (alts[i].first < 0 || alts[i].first === b) return false;
+  return true;
+}
+
+/**
+ * The step-by-step scanner for short attempts and the memoised one for long ones (see
+ * runReference); with captures, the step-by-step scanner while the whole run is cheap and the
+ * memoised one when it would not be. An anchored alternative whose first byte differs from
+ * the input's fails without a scan. `asText`: see runReference.
+ */
+function runHybrid(alt: Alternative, s: string, asText = false): Outcome {
+  if (alt.first >= 0 && s.length > 0 && lowerByte(s.charCodeAt(0)) !== alt.first) return Outcome.NoMatch;
+  if (alt.slotAt === null) return runReference(alt, s, Infinity, asText, ATTEMPT_STEPS);
+  const r = runReference(alt, s, 8 * s.length + 4 * alt.p.length + 256, asText);
+  if (r !== Outcome.OverBudget) return r;
+  if (asText && bytesOf(s) !== s) return Outcome.NotBytes;
+  return runLinear(alt, s);
 }
 
 export interface OsRegexOptions {
@@ -538,7 +794,31 @@ export class OsRegexPattern implements Pattern {
 
   /** Whether the pattern matches `input` (as the manager's engine decides). */
   test(input: string): boolean {
-    return execute(this.alternatives, input, runHybrid);
+    if (typeof input !== 'string') return false;
+    const alts = this.alternatives;
+    if (input.length > 0 && rejects(alts, input.charCodeAt(0))) return false;
+    // the text as it is while it reads as bytes (see runReference), else its bytes
+    let s = input;
+    let asText = true;
+    for (let i = 0; i < alts.length; i++) {
+      let o = runHybrid(alts[i], s, asText);
+      if (o === Outcome.NotBytes) {
+        s = bytesOf(input);
+        asText = false;
+        o = runHybrid(alts[i], s);
+      }
+      if (o !== Outcome.NoMatch) return o === Outcome.Match;
+    }
+    return false;
+  }
+
+  /**
+   * Whether no input whose first character has code `code` can match: true only for an
+   * anchored pattern whose every alternative starts with another plain character. Lets a
+   * caller skip building an input that would be rejected unread.
+   */
+  rejectsFirst(code: number): boolean {
+    return rejects(this.alternatives, code);
   }
 
   /** The plain step-by-step scanner only (quadratic worst case): for tests and benchmarks. */

@@ -137,8 +137,9 @@ export class TailReader {
     this.lines = new AlertLines(this.maxLineBytes, {
       alert: (alert, offset, next) => {
         if (this.closed) return;
+        const { dev, ino } = this.id!;
         try {
-          this.opts.onAlert(alert, { offset, checkpoint: { ...this.id!, offset: next } });
+          this.opts.onAlert(alert, { offset, checkpoint: { dev, ino, offset: next } });
         } catch (err) {
           this.warn({ code: 'handler-error', offset, message: `onAlert failed on the line at byte ${offset}: ${errorText(err)}` });
         }
