@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { parseIntegrations } from '../src/config';
-import { compileFilter, type AlertFilter } from '../src/filter';
+import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
 import { unsetEnvReference } from '../src/endpoints';
 import { isAlert } from '../src/lines';
 import { rowsToXml, type IntegrationRow } from '../src/form';
@@ -22,10 +22,15 @@ interface IntegrationNodeDef extends NodeDef {
   outputs?: number;
 }
 
+/** A config in force, compiled once: per message, routing allocates nothing but the copies for extra outputs. */
 interface Active {
   integrations: Integration[];
-  filters: AlertFilter[];
+  route: AlertRouter;
   infos: IntegrationInfo[];
+  /** Positions of the integrations an alert goes to (router.into writes them). */
+  hits: Int32Array;
+  /** The send() argument, reused: null but for the outputs of the current message. */
+  out: Array<NodeMessage | null>;
 }
 
 function infoOf(i: Integration): IntegrationInfo {
@@ -100,8 +105,10 @@ export = (RED: NodeAPI) => {
       }
       active = {
         integrations: result.integrations,
-        filters: result.integrations.map((i) => compileFilter(i)),
+        route: compileRouter(result.integrations),
         infos: result.integrations.map(infoOf),
+        hits: new Int32Array(outputs),
+        out: new Array<NodeMessage | null>(outputs).fill(null),
       };
       render();
     }
@@ -131,21 +138,28 @@ export = (RED: NodeAPI) => {
         done();
         return;
       }
-      let out: Array<NodeMessage | null> | undefined;
-      const { filters, infos } = config;
-      for (let k = 0; k < filters.length; k++) {
-        if (!filters[k](alert)) continue;
-        if (!out) {
-          out = new Array(outputs).fill(null);
+      // The first output gets msg itself; Node-RED deep-clones every later one (a message sent
+      // twice must not be shared), so each later output gets its own shallow copy to clone.
+      const { route, hits, out, infos } = config;
+      const count = route.into(alert, hits);
+      for (let j = 0; j < count; j++) {
+        const k = hits[j];
+        if (j > 0) out[k] = { ...msg, integration: infos[k] } as NodeMessage;
+        else {
           (msg as NodeMessage & { integration?: IntegrationInfo }).integration = infos[k];
           out[k] = msg;
-        } else {
-          out[k] = { ...msg, integration: infos[k] } as NodeMessage;
         }
-        routed++;
       }
+      routed += count;
       ticker.poke();
-      if (out) send(out);
+      if (count > 0) {
+        // send() reads the array before it delivers anything and keeps no reference to it
+        try {
+          send(out);
+        } finally {
+          out.fill(null);
+        }
+      }
       done();
     });
 
@@ -178,4 +192,5 @@ export = (RED: NodeAPI) => {
     }));
     res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
   });
+  (require('./lib/editor-api') as typeof import('./lib/editor-api')).integrationEditorApi(RED); // import, sample alerts
 };

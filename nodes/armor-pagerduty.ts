@@ -6,6 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { deliveryNode } from './lib/delivery-node';
+import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';
 
 interface PagerDutyDef extends NodeDef {
@@ -18,9 +19,10 @@ const ACTIONS: readonly string[] = ['trigger', 'acknowledge', 'resolve'];
 export = (RED: NodeAPI) => {
   function ArmorPagerDutyNode(this: Node, def: PagerDutyDef) {
     RED.nodes.createNode(this, def);
+    const config = () => (def.service ? (RED.nodes.getNode(def.service) as EndpointConfigNode | null) : null);
     deliveryNode(RED, this, {
       service: 'pagerduty',
-      config: () => (def.service ? (RED.nodes.getNode(def.service) as EndpointConfigNode | null) : null),
+      config,
       custom: (msg) => msg.event_action !== undefined && msg.event_action !== 'trigger',
       check(msg) {
         if (msg.event_action !== undefined && !ACTIONS.includes(String(msg.event_action))) {
@@ -29,6 +31,8 @@ export = (RED: NodeAPI) => {
         return undefined;
       },
     });
+    allowTestSend(this, { service: 'pagerduty', config });
   }
   RED.nodes.registerType('armor-pagerduty', ArmorPagerDutyNode);
+  deliveryEditorApi(RED, 'pagerduty');
 };

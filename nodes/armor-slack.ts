@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { SlackLayout } from '../src/slack-message';
 import { deliveryNode } from './lib/delivery-node';
+import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';
 
 interface SlackDef extends NodeDef {
@@ -20,13 +21,17 @@ interface SlackDef extends NodeDef {
 export = (RED: NodeAPI) => {
   function ArmorSlackNode(this: Node, def: SlackDef) {
     RED.nodes.createNode(this, def);
+    const config = () => (def.webhook ? (RED.nodes.getNode(def.webhook) as EndpointConfigNode | null) : null);
+    const render = { layout: def.layout };
     deliveryNode(RED, this, {
       service: 'slack',
-      config: () => (def.webhook ? (RED.nodes.getNode(def.webhook) as EndpointConfigNode | null) : null),
+      config,
       custom: (msg) => msg.slack !== undefined,
-      render: { layout: def.layout },
+      render,
       dedupWindowS: Number(def.dedupWindow) || 0,
     });
+    allowTestSend(this, { service: 'slack', config, render });
   }
   RED.nodes.registerType('armor-slack', ArmorSlackNode);
+  deliveryEditorApi(RED, 'slack');
 };

@@ -1,6 +1,8 @@
 'use strict';
 // Reproduces the layout Node-RED loads: each node's .html (and its locales/)
-// beside the compiled .js of the same base name under dist/nodes/.
+// beside the compiled .js of the same base name under dist/nodes/, and icons/ beside
+// them too (Node-RED looks for a module's icons only in an icons/ folder next to each
+// node file named in package.json; elsewhere the editor shows its default icon).
 const fs = require('fs');
 const path = require('path');
 
@@ -20,3 +22,4 @@ function copyTree(from, to) {
 }
 
 copyTree(src, out);
+copyTree(path.join(root, 'icons'), path.join(out, 'icons'));
