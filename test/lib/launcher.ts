@@ -7,13 +7,23 @@ export interface RedProcess {
   output(): string;
 }
 
+/** A Node-RED release on a Node.js: this repository's (devNodeRed) or one from the npm registry (installNodeRed). */
+export interface Runtime {
+  node: string;
+  redJs: string;
+  nodeVersion: string;
+  nodeRedVersion: string;
+}
+
 export interface Launcher {
   PACKAGE_NAME: string;
   packPackage(destDir: string): Promise<string>;
   installPackage(userDir: string, tarball: string): Promise<void>;
+  devNodeRed(): Runtime;
+  installNodeRed(spec: { nodeRed: string; node: string }): Promise<Runtime>;
   freePort(): Promise<number>;
-  writeSettings(userDir: string, s: { port: number; credentialSecret: string; logLevel?: string }): string;
-  startNodeRed(userDir: string): RedProcess;
+  writeSettings(userDir: string, s: { port: number; credentialSecret: string; logLevel?: string; offline?: boolean }): string;
+  startNodeRed(userDir: string, options?: { runtime?: Runtime; onOutput?: (text: string) => void }): RedProcess;
   waitForAdmin(baseUrl: string, red: RedProcess, timeoutMs?: number): Promise<Array<Record<string, any>>>;
   deployFlows(baseUrl: string, nodes: unknown[]): Promise<void>;
   stopNodeRed(red: RedProcess, guardMs?: number): Promise<void>;
