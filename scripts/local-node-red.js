@@ -105,7 +105,15 @@ function startNodeRed(userDir, { onOutput, env, runtime = devNodeRed() } = {}) {
   };
   child.stdout.on('data', take);
   child.stderr.on('data', take);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  // a Node-RED this process started does not outlive it (a test run stopped half-way, say)
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      process.removeListener('exit', orphan);
+      resolve(code ?? signal);
+    }),
+  );
   return { child, exited, output: () => log };
 }
 
