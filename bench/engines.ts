@@ -1,8 +1,10 @@
 /**
  * engines: time per input byte of osRegex and osMatch on attacker text, at 1 KiB and 64 KiB.
  * Cases: hand-picked pattern/input pairs that make the manager's OS_Regex scanner quadratic
- * (loops that hand over and restart one byte further, on and on), OS_Match near-misses, and
- * the worst of a seeded random search over OS_Regex patterns on periodic inputs. Each size is
+ * (loops that hand over and restart one byte further, on and on), the same with sparse
+ * triggers (plain text with a trigger every 1,000 bytes: a 1 KiB input holds at most one, so
+ * it is the cheapest case per byte, and 64 KiB needs the memo), OS_Match near-misses, and the
+ * worst of a seeded random search over OS_Regex patterns on periodic inputs. Each size is
  * warmed up, then timed as the fastest of repetitions that alternate between the two sizes
  * (for at least REPEAT_MS), so that the ratio is the engine's, not the JIT's or the machine's.
  * Figure: the worst ratio ns/byte(64 KiB) / ns/byte(1 KiB) per engine.

@@ -29,7 +29,7 @@ import { startRuntime, type Counter, type Runtime } from './lib/red';
 import type { Alert } from '../src/types';
 
 const N = Number(process.env.ALERTS ?? 200_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const WINDOW = Number(process.env.WINDOW ?? 1000);
 export const SWITCH_LEVEL = 7;
 

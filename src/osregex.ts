@@ -23,11 +23,12 @@
  * test linear in the input for a given pattern. `testReference` keeps the plain step-by-step
  * machine; tests check both agree.
  *
- * `test` runs the step-by-step machine while it is cheap (ordinary input) and the memoised one
- * when it would not be. Two shortcuts keep ordinary input cheap without changing a verdict: an
- * anchored alternative starting with a plain byte rejects an input starting with another one
- * unread, and text is scanned as it is (no UTF-8 copy) unless the scan meets a character that
- * is NUL or not ASCII.
+ * `test` runs each attempt (from a restart to the next) step by step, and hands an attempt
+ * that runs long to the memoised machine, whose memo then also shortens the later attempts
+ * (see runReference): ordinary input stays step by step, with no memo and no allocation.
+ * Two shortcuts keep it cheap without changing a verdict: an anchored alternative starting
+ * with a plain byte rejects an input starting with another one unread, and text is scanned
+ * as it is (no UTF-8 copy) unless the scan meets a character that is NUL or not ASCII.
  */
 import { Pattern } from './types';
 import { PATTERN_MAX_BYTES, lowerByte, toByteString } from './bytes';
@@ -197,10 +198,8 @@ const enum Outcome {
   NoMatch = 0,
   Match = 1,
   Abort = 2,
-  /** The step budget ran out (reference scanner only). */
-  OverBudget = 3,
   /** A scan of text as it is met a character that is not an ASCII byte: scan the bytes instead. */
-  NotBytes = 4,
+  NotBytes = 3,
 }
 
 /** The scanner's registers. */
@@ -326,6 +325,9 @@ function returned(m: Machine): Outcome {
   return capturesOk(m.caps) ? Outcome.Match : Outcome.Abort;
 }
 
+/** Captures that exist but are not tracked (the memoised scanner's; see finish). */
+const NO_CAPS = new Int32Array(0);
+
 /** The reference scanner's registers and retry stack, reused by every run (a run never re-enters). */
 const ref = {
   machine: { pt: 0, st: 0, greedy: false, hasResult: true, hit: -1, next: 0, caps: null } as Machine,
@@ -343,8 +345,8 @@ function localState(m: Machine, free: number): number {
 
 /**
  * The manager's scanner, turn by turn, with its four retry points: the reference, whose
- * worst case is quadratic. Gives up with OverBudget after `budget` turns. Allocates nothing
- * (the capture positions live in the alternative) unless an attempt is handed over.
+ * worst case is quadratic. Allocates nothing (the capture positions live in the alternative)
+ * unless an attempt is handed over.
  *
  * `asText`: `s` is the caller's string, not yet converted to bytes; the run gives up with
  * NotBytes on reaching a character that is NUL or not ASCII. The scan reaches every position
@@ -353,17 +355,19 @@ function localState(m: Machine, free: number): number {
  * (then the lengths agree too) or stopped short of its last character, where the length plays
  * no part. Ordinary text is then never copied, nor even read past where the verdict falls.
  *
- * `attemptSteps` (without captures only, which the memoised scanner does not track): an
- * attempt (from a restart to the next) still running after that many turns is handed to the
- * memoised scanner (Linear), which runs it from its start to the same end and remembers the
- * outcome of every state it went through; the scan goes on from the same restart, and from
- * then on takes any state it reaches that the memo knows straight to its outcome, as Linear
- * does. An attempt is handed over only after that many turns among states the memo did not
- * know, which the handover then adds to it: the turns wasted are at most the states stored,
- * so the run stays linear in the input; and the choice depends on what the input holds, not
- * on its length. Ordinary text never gets there: no memo, no allocation.
+ * `attemptSteps` (for `test`): an attempt (from a restart to the next) still running after
+ * that many turns is handed to the memoised scanner (Linear), which runs it from its start to
+ * the same end and remembers the outcome of every state it went through; the scan goes on
+ * from the same restart, and from then on takes any state it reaches that the memo knows
+ * straight to its outcome, as Linear does. An attempt is handed over only after that many
+ * turns among states the memo did not know, which the handover then adds to it: the turns
+ * wasted are at most the states stored, so the run stays linear in the input; and the choice
+ * depends on what the input holds, not on its length. From the first handover on, capture
+ * positions are no longer checked, as in Linear (no case known where they change a verdict:
+ * the differential test compares the two scanners with captures on). Ordinary text never
+ * gets there: no memo, no allocation.
  */
-function runReference(alt: Alternative, s: string, budget = Infinity, asText = false, attemptSteps = Infinity): Outcome {
+function runReference(alt: Alternative, s: string, asText = false, attemptSteps = Infinity): Outcome {
   const n = s.length;
   const m = ref.machine;
   const { retryPt, retrySt } = ref;
@@ -380,11 +384,11 @@ function runReference(alt: Alternative, s: string, budget = Infinity, asText = f
   let startHasResult = true;
   let linear: Linear | undefined;
   for (; m.st < n; m.st++) {
-    if (--budget < 0) return Outcome.OverBudget;
     if (++steps > attemptSteps) {
       if (linear === undefined) {
         if (asText && bytesOf(s) !== s) return Outcome.NotBytes; // the memoised scanner reads bytes only
         linear = new Linear(alt, s);
+        if (m.caps !== null) m.caps = NO_CAPS; // from now on as in Linear: captures exist, unchecked
       }
       const r = linear.segment(0, startSt, startGreedy, startHasResult, RETRY_SLOTS);
       if (r < 0) return (-1 - r) as Outcome;
@@ -455,7 +459,7 @@ const BLOCK = 1 << BLOCK_BITS;
 
 /**
  * Memo of the linear scanner: (st, local state) -> (result, first hit), an open-addressing
- * hash table in one typed array, sized by the states stored (it doubles when half full) so
+ * hash table in one typed array, sized by the states stored (fourfold when 3/4 full) so
  * a run costs memory, page faults included, in proportion to the work done. A state goes to
  * a slot of the block of its input position (probing within it), or, when that block is full,
  * anywhere (double hashing). The scan moves along the input, so the states it reads and
@@ -517,7 +521,7 @@ class Memo {
     if (st > this.furthest) this.furthest = st;
     let i = this.find(st, local);
     if (i < 0) {
-      if (2 * (this.count + 1) > this.mask + 1) {
+      if (4 * (this.count + 1) > 3 * (this.mask + 1)) {
         this.grow();
         i = this.find(st, local);
       }
@@ -532,7 +536,7 @@ class Memo {
 
   private grow(): void {
     const old = this.slots;
-    this.mask = this.mask * 2 + 1;
+    this.mask = this.mask * 4 + 3;
     this.slots = new Int32Array((this.mask + 1) * 4);
     this.count = 0;
     for (let i = 0; i < old.length; i += 4) if (old[i] !== 0) this.set(old[i + 1], old[i] - 1, old[i + 2], old[i + 3]);
@@ -584,7 +588,7 @@ class Linear {
     this.n = s.length;
     this.memo = new Memo(this.n);
     this.m = newMachine(alt);
-    this.m.caps = alt.slotAt ? new Int32Array(0) : null; // finish() needs to know captures exist
+    this.m.caps = alt.slotAt ? NO_CAPS : null; // finish() needs to know captures exist
   }
 
   /** A result: >= 0 is a Fail at packed (st, greedy, hasResult); < 0 is Final(-1 - outcome). */
@@ -759,18 +763,13 @@ function rejects(alts: readonly Alternative[], code: number): boolean {
 }
 
 /**
- * The step-by-step scanner for short attempts and the memoised one for long ones (see
- * runReference); with captures, the step-by-step scanner while the whole run is cheap and the
- * memoised one when it would not be. An anchored alternative whose first byte differs from
- * the input's fails without a scan. `asText`: see runReference.
+ * The step-by-step scanner for short attempts, the memoised one for long ones (see
+ * runReference). An anchored alternative whose first byte differs from the input's fails
+ * without a scan. `asText`: see runReference.
  */
 function runHybrid(alt: Alternative, s: string, asText = false): Outcome {
   if (alt.first >= 0 && s.length > 0 && lowerByte(s.charCodeAt(0)) !== alt.first) return Outcome.NoMatch;
-  if (alt.slotAt === null) return runReference(alt, s, Infinity, asText, ATTEMPT_STEPS);
-  const r = runReference(alt, s, 8 * s.length + 4 * alt.p.length + 256, asText);
-  if (r !== Outcome.OverBudget) return r;
-  if (asText && bytesOf(s) !== s) return Outcome.NotBytes;
-  return runLinear(alt, s);
+  return runReference(alt, s, asText, ATTEMPT_STEPS);
 }
 
 export interface OsRegexOptions {
