@@ -214,6 +214,12 @@ interface Machine {
   next: number;
   /** Capture positions (substring mode with parentheses), else null. */
   caps: Int32Array | null;
+  /**
+   * The memoised scanner's: capture writes are logged here as (slot, value) pairs, `logN`
+   * ints so far, instead of going to `caps` (which is then NO_CAPS); null: write to `caps`.
+   */
+  log: Int32Array | null;
+  logN: number;
 }
 
 const enum Step {
@@ -228,7 +234,14 @@ const enum Step {
 }
 
 function setCap(alt: Alternative, m: Machine, at: number, value: number): void {
-  if (m.caps !== null && alt.slotAt![at] >= 0) m.caps[alt.slotAt![at]] = value;
+  if (m.caps === null) return;
+  const slot = alt.slotAt![at];
+  if (slot < 0) return;
+  if (m.log === null) m.caps[slot] = value;
+  else {
+    m.log[m.logN++] = slot;
+    m.log[m.logN++] = value;
+  }
 }
 
 /** One turn of the manager's scanning loop at input position m.st (< n). */
@@ -317,6 +330,8 @@ function newMachine(alt: Alternative): Machine {
     hit: -1,
     next: 0,
     caps: alt.slotAt ? new Int32Array(alt.slots).fill(-1) : null,
+    log: null,
+    logN: 0,
   };
 }
 
@@ -325,12 +340,33 @@ function returned(m: Machine): Outcome {
   return capturesOk(m.caps) ? Outcome.Match : Outcome.Abort;
 }
 
-/** Captures that exist but are not tracked (the memoised scanner's; see finish). */
+/**
+ * The captures of the memoised scanner's machine: they exist (so `finish` looks for a last
+ * ")"), but their writes go to the log, and the order check is left to the caller, who holds
+ * the run's real positions (a verdict Match from the memoised scanner means "returned with a
+ * result": see applyCaps).
+ */
 const NO_CAPS = new Int32Array(0);
+
+/** In a memo entry or a segment's result: this slot is not written. */
+const UNWRITTEN = -2;
+
+/** Applies the last writes `from[at..at + caps.length)` (UNWRITTEN: none) to `caps`. */
+function applyCaps(caps: Int32Array, from: Int32Array, at: number): void {
+  for (let j = 0; j < caps.length; j++) {
+    const v = from[at + j];
+    if (v !== UNWRITTEN) caps[j] = v;
+  }
+}
+
+/** The outcome of a Final from the memoised scanner, once the run's captures are known. */
+function resolve(outcome: Outcome, caps: Int32Array | null): Outcome {
+  return outcome === Outcome.Match && !capturesOk(caps) ? Outcome.Abort : outcome;
+}
 
 /** The reference scanner's registers and retry stack, reused by every run (a run never re-enters). */
 const ref = {
-  machine: { pt: 0, st: 0, greedy: false, hasResult: true, hit: -1, next: 0, caps: null } as Machine,
+  machine: { pt: 0, st: 0, greedy: false, hasResult: true, hit: -1, next: 0, caps: null, log: null, logN: 0 } as Machine,
   retryPt: new Int32Array(RETRY_SLOTS),
   retrySt: new Int32Array(RETRY_SLOTS),
 };
@@ -362,10 +398,10 @@ function localState(m: Machine, free: number): number {
  * straight to its outcome, as Linear does. An attempt is handed over only after that many
  * turns among states the memo did not know, which the handover then adds to it: the turns
  * wasted are at most the states stored, so the run stays linear in the input; and the choice
- * depends on what the input holds, not on its length. From the first handover on, capture
- * positions are no longer checked, as in Linear (no case known where they change a verdict:
- * the differential test compares the two scanners with captures on). Ordinary text never
- * gets there: no memo, no allocation.
+ * depends on what the input holds, not on its length. The capture positions stay exact: a
+ * handed-over attempt and a state taken from the memo bring the last value they write to each
+ * slot (see Linear), applied in the run's order. Ordinary text never gets there: no memo, no
+ * allocation.
  */
 function runReference(alt: Alternative, s: string, asText = false, attemptSteps = Infinity): Outcome {
   const n = s.length;
@@ -388,10 +424,11 @@ function runReference(alt: Alternative, s: string, asText = false, attemptSteps 
       if (linear === undefined) {
         if (asText && bytesOf(s) !== s) return Outcome.NotBytes; // the memoised scanner reads bytes only
         linear = new Linear(alt, s);
-        if (m.caps !== null) m.caps = NO_CAPS; // from now on as in Linear: captures exist, unchecked
       }
       const r = linear.segment(0, startSt, startGreedy, startHasResult, RETRY_SLOTS);
-      if (r < 0) return (-1 - r) as Outcome;
+      // the attempt's capture writes, replayed from its start (the same writes in the same order)
+      if (m.caps !== null) applyCaps(m.caps, linear.resultCaps, 0);
+      if (r < 0) return resolve((-1 - r) as Outcome, m.caps);
       if (alt.begin) return Outcome.NoMatch;
       // the attempt failed: restart as below (the loop adds one)
       m.st = linear.resultHit >= 0 ? linear.resultHit : r >> 2;
@@ -407,11 +444,12 @@ function runReference(alt: Alternative, s: string, asText = false, attemptSteps 
       continue;
     }
     let r: Step;
-    if (linear !== undefined && linear.memo.get(m.st, localState(m, RETRY_SLOTS - retries))) {
+    if (linear !== undefined && (m.st & SAMPLE_MASK) === 0 && linear.memo.get(m.st, localState(m, RETRY_SLOTS - retries))) {
       // the memo knows how the run goes on from here, up to its failure (a Final ends the run)
       const known = linear.memo.result;
       if (firstHit < 0) firstHit = linear.memo.hit;
-      if (known < 0) return (-1 - known) as Outcome;
+      if (m.caps !== null) applyCaps(m.caps, linear.memo.caps, linear.memo.capsAt);
+      if (known < 0) return resolve((-1 - known) as Outcome, m.caps);
       m.st = known >> 2;
       m.greedy = (known & 2) !== 0;
       m.hasResult = (known & 1) !== 0;
@@ -458,38 +496,53 @@ const BLOCK_BITS = 3;
 const BLOCK = 1 << BLOCK_BITS;
 
 /**
- * Memo of the linear scanner: (st, local state) -> (result, first hit), an open-addressing
- * hash table in one typed array, sized by the states stored (fourfold when 3/4 full) so
- * a run costs memory, page faults included, in proportion to the work done. A state goes to
- * a slot of the block of its input position (probing within it), or, when that block is full,
- * anywhere (double hashing). The scan moves along the input, so the states it reads and
- * writes sit side by side in memory; a position with more states than its block (the end of
- * the input, in some attacks) cannot lengthen its neighbours' probes.
+ * The memo keeps the states of one input position in 2 ** SAMPLE_BITS (see Linear): a run
+ * that reaches a state some earlier run went through follows that run's path, so it meets a
+ * kept state within that many positions, having redone at most that many positions' steps.
+ */
+const SAMPLE_BITS = 1;
+const SAMPLE_MASK = (1 << SAMPLE_BITS) - 1;
+
+/**
+ * Memo of the linear scanner: (st, local state) -> (result, first hit, capture writes), an
+ * open-addressing hash table in one typed array, sized by the states stored (fourfold when
+ * 3/4 full) so a run costs memory, page faults included, in proportion to the work done. A
+ * state goes to a slot of the block of its input position (probing within it), or, when that
+ * block is full, anywhere (double hashing). The scan moves along the input, so the states it
+ * reads and writes sit side by side in memory; a position with more states than its block
+ * (the end of the input, in some attacks) cannot lengthen its neighbours' probes.
+ * With captures, each slot also has `slots` ints in `caps`: the last value the run from that
+ * state writes to each capture slot (UNWRITTEN: none).
  */
 class Memo {
   private mask: number;
   private count = 0;
   /** 4 ints a slot: local state + 1 (0: empty), position, result, first hit. */
   private slots: Int32Array;
+  /** Capture writes, `width` ints a slot. */
+  caps: Int32Array;
   /** Set by `get` on a hit. */
   result = 0;
   hit = -1;
+  /** Set by `get` on a hit: where the state's capture writes start in `caps`. */
+  capsAt = 0;
   /** The furthest position of a stored state: a state past it is known not to be stored. */
   furthest = -1;
 
-  /** Starts with room for about one state per input byte (2 slots per byte, at most 256 Ki slots at first). */
-  constructor(bytes: number) {
+  /** Starts with room for about one state per kept position (2 slots each, at most 64 Ki slots at first). */
+  constructor(bytes: number, private readonly width: number) {
     let size = 1024;
-    while (size < 2 * bytes && size < 1 << 18) size *= 2;
+    while (size < 2 * (bytes >> SAMPLE_BITS) && size < 1 << 16) size *= 2;
     this.mask = size - 1;
     this.slots = new Int32Array(size * 4);
+    this.caps = new Int32Array(size * width);
   }
 
   /** Slot of (st, local), or -1 - the free slot where it goes. */
   private find(st: number, local: number): number {
     const { slots, mask } = this;
     const key = local + 1;
-    const block = (st * BLOCK) & mask;
+    const block = ((st >> SAMPLE_BITS) * BLOCK) & mask;
     const h = Math.imul(key, 0x9e3779b1) >>> (32 - BLOCK_BITS);
     for (let k = 0; k < BLOCK; k++) {
       const i = block + ((h + k) & (BLOCK - 1));
@@ -507,17 +560,19 @@ class Memo {
     }
   }
 
-  /** Whether (st, local) is known; if so its value is in `result` and `hit`. */
+  /** Whether (st, local) is known; if so its value is in `result`, `hit` and `caps` at `capsAt`. */
   get(st: number, local: number): boolean {
     if (st > this.furthest) return false;
     const i = this.find(st, local);
     if (i < 0) return false;
     this.result = this.slots[i * 4 + 2];
     this.hit = this.slots[i * 4 + 3];
+    this.capsAt = i * this.width;
     return true;
   }
 
-  set(st: number, local: number, result: number, hit: number): void {
+  /** Stores (st, local) -> (result, hit, `caps` from `at`). */
+  set(st: number, local: number, result: number, hit: number, caps: Int32Array, at: number): void {
     if (st > this.furthest) this.furthest = st;
     let i = this.find(st, local);
     if (i < 0) {
@@ -532,18 +587,27 @@ class Memo {
     }
     this.slots[i * 4 + 2] = result;
     this.slots[i * 4 + 3] = hit;
+    const w = this.width;
+    for (let j = 0; j < w; j++) this.caps[i * w + j] = caps[at + j];
   }
 
   private grow(): void {
     const old = this.slots;
+    const oldCaps = this.caps;
     this.mask = this.mask * 4 + 3;
     this.slots = new Int32Array((this.mask + 1) * 4);
+    this.caps = new Int32Array((this.mask + 1) * this.width);
     this.count = 0;
-    for (let i = 0; i < old.length; i += 4) if (old[i] !== 0) this.set(old[i + 1], old[i] - 1, old[i + 2], old[i + 3]);
+    for (let i = 0; i < old.length; i += 4) {
+      if (old[i] !== 0) this.set(old[i + 1], old[i] - 1, old[i + 2], old[i + 3], oldCaps, (i / 4) * this.width);
+    }
   }
 }
 
-/** A growable stack of the states a segment went through, shared by the nested segments of one run. */
+/**
+ * A growable stack of what the segments of one run went through, nested segments on top of
+ * their parents: states (local >= 0), hits, and capture writes (local = -2 - slot, st = value).
+ */
 class Trail {
   top = 0;
   st = new Int32Array(64);
@@ -574,7 +638,13 @@ class Trail {
  * if that fails, the pop resumes here. A segment's result depends only on
  * (pt, st, greedy, hasResult, free slots), and so does the result from any state it
  * passes through, so every state is computed at most once.
- * Capture positions are not tracked here (the order check is the reference's job).
+ * Only the states of positions that are multiples of 2 ** SAMPLE_BITS are looked up and
+ * stored: a run that reaches a state an earlier run went through then follows the same path
+ * (the scanner is deterministic) until it meets a kept state, a few positions on.
+ * Capture positions depend on the whole run, not on the state: what the memo keeps of them is
+ * the last value that the run from a state writes to each slot (as do segments' results:
+ * `resultCaps`); the caller applies them to its own positions, in the run's order, and does
+ * the order check of a Final Match itself (see resolve).
  */
 class Linear {
   private readonly n: number;
@@ -583,20 +653,37 @@ class Linear {
   private readonly m: Machine;
   /** First hit of the run of the segment that just returned (its tail from its start), or -1. */
   resultHit = -1;
+  /** Capture writes of the segment that just returned (from its start), UNWRITTEN: none. */
+  readonly resultCaps: Int32Array;
+  /** Working copy of the capture writes while a segment walks its trail back. */
+  private readonly tailCaps: Int32Array;
 
   constructor(private readonly alt: Alternative, private readonly s: string) {
     this.n = s.length;
-    this.memo = new Memo(this.n);
+    this.memo = new Memo(this.n, alt.slots);
     this.m = newMachine(alt);
-    this.m.caps = alt.slotAt ? NO_CAPS : null; // finish() needs to know captures exist
+    if (alt.slotAt) {
+      this.m.caps = NO_CAPS; // finish() needs to know captures exist
+      this.m.log = new Int32Array(16);
+    }
+    this.resultCaps = new Int32Array(alt.slotAt ? alt.slots : 0);
+    this.tailCaps = new Int32Array(this.resultCaps.length);
+  }
+
+  /** Moves the capture writes logged by the last step (or finish) onto the trail, in order. */
+  private flushLog(): void {
+    const m = this.m;
+    for (let k = 0; k < m.logN; k += 2) this.trail.push(m.log![k + 1], -2 - m.log![k], -1);
+    m.logN = 0;
   }
 
   /** A result: >= 0 is a Fail at packed (st, greedy, hasResult); < 0 is Final(-1 - outcome). */
   segment(pt: number, st: number, greedy: boolean, hasResult: boolean, free: number): number {
-    const { alt, s, n, m, memo, trail } = this;
+    const { alt, s, n, m, memo, trail, tailCaps } = this;
     const base = trail.top;
     let result = 0;
     let tailHit = -1;
+    let fromMemo = false;
     m.pt = pt;
     m.st = st;
     m.greedy = greedy;
@@ -604,17 +691,23 @@ class Linear {
     for (;;) {
       if (m.st >= n) {
         result = -1 - finish(alt, m);
+        if (m.log !== null) this.flushLog();
         break;
       }
-      const local = localState(m, free);
-      if (memo.get(m.st, local)) {
+      // only states at kept positions are looked up and stored; a step elsewhere goes on the
+      // trail only when it carries a hit or pushes (see below), with local -1
+      const local = (m.st & SAMPLE_MASK) === 0 ? localState(m, free) : -1;
+      if (local >= 0 && memo.get(m.st, local)) {
         tailHit = memo.hit;
         result = memo.result;
+        fromMemo = true;
         break;
       }
       const at = m.st;
       const r = step(alt, s, n, m);
-      trail.push(at, local, m.hit);
+      const entry = trail.top; // this step's entry (a push has one), before its capture writes
+      if (local >= 0 || m.hit >= 0 || r === Step.Push) trail.push(at, local, m.hit);
+      if (m.log !== null && m.logN > 0) this.flushLog();
       if (r === Step.Next) {
         m.st++;
         continue;
@@ -635,9 +728,10 @@ class Linear {
       }
       const atPt = m.pt;
       const atSt = m.st;
-      const mark = trail.top - 1;
       const sub = this.segment(m.next, atSt + 1, m.greedy, m.hasResult, free - 1);
-      if (this.resultHit >= 0) trail.hit[mark] = this.resultHit;
+      if (this.resultHit >= 0) trail.hit[entry] = this.resultHit;
+      // the nested segment's capture writes, after the push and before what follows
+      for (let j = 0; j < this.resultCaps.length; j++) if (this.resultCaps[j] !== UNWRITTEN) trail.push(this.resultCaps[j], -2 - j, -1);
       if (sub < 0) {
         result = sub;
         break;
@@ -648,30 +742,38 @@ class Linear {
       m.greedy = (sub & 2) !== 0;
       m.hasResult = (sub & 1) !== 0;
     }
+    // the capture writes from the end back: the known state's, else none (tailCaps is shared
+    // with the nested segments, which are over by now)
+    for (let j = 0; j < tailCaps.length; j++) tailCaps[j] = fromMemo ? memo.caps[memo.capsAt + j] : UNWRITTEN;
     for (let i = trail.top - 1; i >= base; i--) {
+      const local = trail.local[i];
+      if (local <= -2) {
+        if (tailCaps[-2 - local] === UNWRITTEN) tailCaps[-2 - local] = trail.st[i];
+        continue;
+      }
       if (trail.hit[i] >= 0) tailHit = trail.hit[i];
-      memo.set(trail.st[i], trail.local[i], result, tailHit);
+      if (local >= 0) memo.set(trail.st[i], local, result, tailHit, tailCaps, 0);
     }
     trail.top = base;
     this.resultHit = tailHit;
+    this.resultCaps.set(tailCaps);
     return result;
   }
 
   run(): Outcome {
-    const { alt, n, m } = this;
+    const { alt, n } = this;
+    const caps = alt.slotAt ? new Int32Array(alt.slots).fill(-1) : null;
     let st = 0;
     let greedy = false;
     let hasResult = true;
     for (;;) {
       if (st >= n) {
-        m.pt = 0;
-        m.st = st;
-        m.greedy = greedy;
-        m.hasResult = hasResult;
+        const m: Machine = { pt: 0, st, greedy, hasResult, hit: -1, next: 0, caps, log: null, logN: 0 };
         return finish(alt, m);
       }
       const r = this.segment(0, st, greedy, hasResult, RETRY_SLOTS);
-      if (r < 0) return (-1 - r) as Outcome;
+      if (caps !== null) applyCaps(caps, this.resultCaps, 0);
+      if (r < 0) return resolve((-1 - r) as Outcome, caps);
       if (alt.begin) return Outcome.NoMatch;
       // restart one byte after the attempt's first consumed byte, or after the failure
       st = (this.resultHit >= 0 ? this.resultHit : r >> 2) + 1;

@@ -135,6 +135,77 @@ describe('osRegex', () => {
     assert.deepEqual(diffs.slice(0, 10), []);
   });
 
+  it('test and the linear scanner agree with the step-by-step one on 20,000 long inputs, captures included', () => {
+    // patterns of loops, plain bytes and groups; inputs of up to 600 bytes made of a repeated
+    // short unit with noise, so that attempts run past the hand-over (32 steps), later ones
+    // meet the states the memo kept, and groups record positions far into the input
+    let seed = 11;
+    const rnd = (k: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % k;
+    };
+    const plain = ['a', 'b', '1', ' ', '.', '!'];
+    const classes = ['\\w', '\\d', '\\s', '\\.', '\\p', '\\W', '\\S'];
+    const quantifiers = ['+', '+', '*', ''];
+    const alphabet = 'aab1 .!-';
+    let compared = 0;
+    let matched = 0;
+    const diffs: string[] = [];
+    while (compared < 20000) {
+      let pattern = rnd(6) === 0 ? '^' : '';
+      let open = false;
+      for (let k = 1 + rnd(6); k > 0; k--) {
+        if (!open && rnd(5) === 0) {
+          pattern += '(';
+          open = true;
+        }
+        pattern += rnd(3) === 0 ? plain[rnd(plain.length)] : classes[rnd(classes.length)] + quantifiers[rnd(quantifiers.length)];
+        if (open && rnd(3) === 0) {
+          pattern += ')';
+          open = false;
+        }
+      }
+      if (open) pattern += ')';
+      if (rnd(2) === 0) pattern += plain[rnd(plain.length)];
+      if (rnd(6) === 0) pattern += '$';
+      let re;
+      try {
+        re = osRegex(pattern, { substrings: rnd(2) === 0 });
+      } catch {
+        continue;
+      }
+      let unit = '';
+      for (let k = 1 + rnd(6); k > 0; k--) unit += alphabet[rnd(alphabet.length)];
+      let input = '';
+      const size = 40 + rnd(560);
+      while (input.length < size) input += rnd(8) === 0 ? alphabet[rnd(alphabet.length)] : unit;
+      const expected = re.testReference(input);
+      if (re.test(input) !== expected) diffs.push(`test ${JSON.stringify(pattern)} ${JSON.stringify(input)}`);
+      if (re.testLinear(input) !== expected) diffs.push(`testLinear ${JSON.stringify(pattern)} ${JSON.stringify(input)}`);
+      if (expected) matched++;
+      compared++;
+    }
+    assert.deepEqual(diffs.slice(0, 10), []);
+    assert.ok(matched > 2000 && matched < 18000, `${matched} of 20,000 match: both verdicts must be common`);
+  });
+
+  it('keeps the restart position and the capture positions of a nested segment (regressions found by longer random runs)', () => {
+    const cases: Array<[string, string, boolean]> = [
+      // the first hit of a nested segment belongs to the step that pushed it, not to a capture write after it
+      ['\\w+(\\wa\\W\\W+b)', 'baabaabbaabaa!baabaabaabaabaabaabaabaabaabaa!b', true],
+      // a capture closing before it opens, decided after the hand-over: the whole regex fails
+      ['\\S+\\w+(\\d+)\\.+(\\s+)$', '.11a11aa11a11a11a!11a11a11a11a11a11a11a11a 11a--11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a-11a11a.11a11a11a11a111a11a- ', false],
+    ];
+    for (const [pattern, input, expected] of cases) {
+      const re = osRegex(pattern);
+      assert.equal(re.testReference(input), expected, `reference ${pattern}`);
+      assert.equal(re.test(input), expected, `test ${pattern}`);
+      assert.equal(re.testLinear(input), expected, `testLinear ${pattern}`);
+    }
+  });
+
   it('finishes on 64 KiB of attacker text against nested-quantifier patterns', () => {
     const n = 65536;
     const cases: Array<[string, string, boolean]> = [
