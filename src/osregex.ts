@@ -20,8 +20,10 @@
  * the retry stack drops below its starting depth (or the attempt fails) depends only on
  * (pt, st, greedy, hasResult, free retry slots), never on the entries below, so each such
  * key is computed once. Keys are bounded by patternLength x inputLength x 20, which makes a
- * test linear in the input for a given pattern. `testReference` keeps the plain step-by-step
- * machine; tests check both agree.
+ * test linear in the input for a given pattern. Capture positions (which depend on the whole
+ * run, not on the state) travel with the memo as the last value each state's run writes to
+ * each slot, so the capture-order check stays exact. `testReference` keeps the plain
+ * step-by-step machine; tests check all three scanners agree.
  *
  * `test` runs each attempt (from a restart to the next) step by step, and hands an attempt
  * that runs long to the memoised machine, whose memo then also shortens the later attempts
