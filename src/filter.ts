@@ -304,8 +304,12 @@ function test(c: Check, alert: Obj, rule: Obj): boolean {
 /** Why check `c` passes or fails `alert`, in words. */
 function describe(c: Check, alert: Obj, rule: Obj): string {
   switch (c.kind) {
-    case Kind.Level:
-      return `rule.level ${show(rule.level)}${rule.level === undefined ? ' (counts as 0)' : ''} needs to be a number >= ${c.min}`;
+    case Kind.Level: {
+      const level = levelOf(rule);
+      if (Number.isNaN(level)) return `rule.level ${show(rule.level)} is not a number (a number >= ${c.min} passes)`;
+      const shown = rule.level === undefined ? 'rule.level is missing (counts as 0):' : `rule.level ${show(rule.level)} is`;
+      return level >= c.min ? `${shown} >= ${c.min}` : `${shown} below ${c.min}`;
+    }
     case Kind.Ids:
       return describeIds(rule, c.ids!);
     case Kind.Groups:

@@ -251,7 +251,7 @@ describe('compileFilter: explain', () => {
       pass: false,
       checks: [
         { filter: 'alert', pass: true, reason: 'the alert is an object with a rule object' },
-        { filter: 'level', pass: false, reason: 'rule.level 5 needs to be a number >= 10' },
+        { filter: 'level', pass: false, reason: 'rule.level 5 is below 10' },
         { filter: 'group', pass: true, reason: 'rule.groups includes "sshd"' },
         { filter: 'exclude_rule_id', pass: true, reason: 'rule.id "5716" is not one of 5720' },
         {
@@ -267,12 +267,17 @@ describe('compileFilter: explain', () => {
       filter.explain(alert('5712')).checks.map((c) => [c.filter, c.pass, c.reason]),
       [
         ['alert', true, 'the alert is an object with a rule object'],
-        ['level', true, 'rule.level 10 needs to be a number >= 10'],
+        ['level', true, 'rule.level 10 is >= 10'],
         ['group', true, 'rule.groups includes "sshd"'],
         ['exclude_rule_id', true, 'rule.id "5712" is not one of 5720'],
         ['event_location', true, 'os_regex "^/var/log/secure$" matches location "/var/log/secure"'],
       ],
     );
+  });
+
+  it('says a missing level counts as 0, in words that read as the verdict', () => {
+    const noLevel = { rule: { id: '1', groups: [] } };
+    assert.deepEqual(filterOf('<level>3</level>').explain(noLevel).checks[1], { filter: 'level', pass: false, reason: 'rule.level is missing (counts as 0): below 3' });
   });
 
   it('stops at the alert check for a value that is not an alert', () => {
@@ -284,7 +289,7 @@ describe('compileFilter: explain', () => {
   it('names the virustotal syscheck check and mistyped fields', () => {
     const verdict = filterOf('<name>virustotal</name><level>3</level>').explain(variant('550', { level: '7', groups: 'syscheck' }));
     assert.deepEqual(verdict.checks.slice(1), [
-      { filter: 'level', pass: false, reason: 'rule.level "7" needs to be a number >= 3' },
+      { filter: 'level', pass: false, reason: 'rule.level "7" is not a number (a number >= 3 passes)' },
       { filter: 'virustotal_syscheck', pass: false, reason: 'rule.groups "syscheck" is not an array' },
     ]);
   });
