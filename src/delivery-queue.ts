@@ -18,12 +18,19 @@
  *   (up to `digestMax`) in one message; its outcome applies to each.
  * Every job ends in exactly one of `delivered` or `failed`, unless the queue is closed first
  * (then it stays in the outbox for the next start).
+ *
+ * Cost: a waiting job is a slot of typed arrays (56 bytes, no JS object) plus 12 bytes: its
+ * last error's reference and its entries in two of three heaps of slot numbers (the ready jobs
+ * by queue order, the jobs in backoff by time, all by deadline; each slot knows its place in
+ * them). Pushing a job is O(1) amortized (the newest goes last), a pump is O(log n) for each
+ * job it takes or that expires; nothing scans or splices the whole queue. Only the jobs of the
+ * post in flight are objects. Jobs past their deadline fail oldest first.
  */
 import type { SendResult } from './http-sender';
 
 export interface Job {
-  /** The outbox id. */
-  id: string;
+  /** The outbox seq (a safe integer). */
+  id: number;
   /** The integration's `retries`: attempts after the first. */
   retries: number;
   /** When the job was first queued (ms since epoch): the deadline counts from here. */
@@ -85,6 +92,11 @@ export interface FailInfo {
 export interface Hooks {
   delivered(jobs: readonly Job[], result: SendResult): void;
   failed(job: Job, info: FailInfo): void;
+  /**
+   * A post's outcome has been applied to its jobs: each was reported above or waits again (then
+   * the queue keeps what it needs itself, so whatever the caller kept for the post can go).
+   */
+  settled?(jobs: readonly Job[]): void;
   /** Something changed (for status displays). */
   changed?(): void;
 }
@@ -101,7 +113,17 @@ export interface QueueStats {
 }
 
 export class DeliveryQueue {
-  private readonly jobs: Job[] = [];
+  /** The waiting jobs (not the post in flight), one slot each. */
+  private readonly slots = new JobSlots();
+  /** Waiting jobs that may go now, by queue order (`order`): the first is the next to go. */
+  private readonly ready: SlotHeap;
+  /** Waiting jobs in backoff (`notBefore` still ahead), soonest first. */
+  private readonly later: SlotHeap;
+  /** Every waiting job by deadline (= `queuedAt`, the deadline is the same for all), oldest first. */
+  private readonly deadlines: SlotHeap;
+  /** Queue order of the next job added at the back; `front` - 1 is the order of one put back in front. */
+  private back = 0;
+  private front = 0;
   private tokens: number;
   private lastRefill: number;
   private pausedUntil = 0;
@@ -109,6 +131,8 @@ export class DeliveryQueue {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closed = false;
+  /** Set while pump() reports expired jobs: a hook that pushes a job must not start a second post. */
+  private pumping = false;
   private readonly counts = { delivered: 0, failed: 0, rateLimited: 0, retried: 0, digests: 0 };
 
   constructor(
@@ -120,17 +144,30 @@ export class DeliveryQueue {
   ) {
     this.tokens = policy.burst;
     this.lastRefill = now();
+    const s = this.slots;
+    this.ready = new SlotHeap(
+      (a, b) => s.order(a) < s.order(b),
+      (slot, pos) => s.setQueuePos(slot, pos),
+    );
+    this.later = new SlotHeap(
+      (a, b) => s.notBefore(a) < s.notBefore(b) || (s.notBefore(a) === s.notBefore(b) && s.order(a) < s.order(b)),
+      (slot, pos) => s.setQueuePos(slot, ~pos),
+    );
+    this.deadlines = new SlotHeap(
+      (a, b) => s.queuedAt(a) < s.queuedAt(b) || (s.queuedAt(a) === s.queuedAt(b) && s.order(a) < s.order(b)),
+      (slot, pos) => s.setDeadlinePos(slot, pos),
+    );
   }
 
   /** Queues a job (its alert is already in the outbox). */
   push(job: Job): void {
     if (this.closed) return;
-    this.jobs.push(job);
+    this.enqueue(job, this.back++, this.now());
     this.pump();
   }
 
   get stats(): QueueStats {
-    return { waiting: this.jobs.length, inFlight: this.inFlight ? 1 : 0, pausedUntil: this.pausedUntil, ...this.counts };
+    return { waiting: this.slots.used, inFlight: this.inFlight ? 1 : 0, pausedUntil: this.pausedUntil, ...this.counts };
   }
 
   /** Stops: cancels the request in flight and the timer. Unfinished jobs stay in the outbox. */
@@ -147,29 +184,33 @@ export class DeliveryQueue {
     this.lastRefill = now;
   }
 
-  /** Sends what can be sent now, or sets the timer for when something can. */
+  /** Sends what can be sent now, or sets the timer for when something can. O(log n) a job taken. */
   private pump(): void {
-    if (this.closed || this.inFlight) return;
+    if (this.closed || this.inFlight || this.pumping) return;
     const now = this.now();
-    if (this.jobs.length === 0) return;
+    if (this.slots.used === 0) return;
     this.refill(now);
-    let wakeAt = Math.max(this.pausedUntil, now + (this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.policy.ratePerSec) * 1000));
-    // paused or out of tokens: nothing can go now, whatever is ready (no scan: pushes stay O(1))
+    const wakeAt = Math.max(this.pausedUntil, now + (this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.policy.ratePerSec) * 1000));
+    // paused or out of tokens: nothing can go now, whatever is ready (pushes stay O(1))
     if (wakeAt > now) return this.wakeAt(wakeAt);
-    this.expire(now);
-    const ready: number[] = [];
-    let soonest = Infinity;
-    for (let i = 0; i < this.jobs.length; i++) {
-      const at = this.jobs[i].notBefore;
-      if (at <= now) ready.push(i);
-      else soonest = Math.min(soonest, at);
+    this.pumping = true;
+    try {
+      this.expire(now);
+    } finally {
+      this.pumping = false;
     }
-    if (ready.length === 0) wakeAt = Math.max(wakeAt, soonest);
-    if (wakeAt > now) return this.wakeAt(wakeAt);
+    if (this.closed) return;
+    // backoffs that ended: those jobs take their place in the queue order again
+    const { slots, ready, later } = this;
+    while (later.size > 0 && slots.notBefore(later.top) <= now) ready.push(later.pop());
+    if (ready.size === 0) {
+      if (later.size > 0) this.wakeAt(slots.notBefore(later.top));
+      return;
+    }
 
-    const take = ready.length > this.policy.digestAbove ? ready.slice(0, this.policy.digestMax) : ready.slice(0, 1);
-    const batch = take.map((i) => this.jobs[i]);
-    for (let k = take.length - 1; k >= 0; k--) this.jobs.splice(take[k], 1);
+    const n = ready.size > this.policy.digestAbove ? Math.min(ready.size, this.policy.digestMax) : 1;
+    const batch: Job[] = new Array(n);
+    for (let k = 0; k < n; k++) batch[k] = this.take(ready.pop());
     this.tokens -= 1;
     if (batch.length > 1) this.counts.digests++;
     for (const job of batch) job.attempts++;
@@ -183,7 +224,10 @@ export class DeliveryQueue {
         // The service counts arrivals; ours are unknown between send and answer, so the time in
         // flight earns no tokens: the gap between two arrivals is then at least 1 / rate.
         this.lastRefill = Math.max(this.lastRefill, this.now());
-        if (!this.closed) this.settle(batch, result);
+        if (!this.closed) {
+          this.settle(batch, result);
+          this.hooks.settled?.(batch);
+        }
         this.pump();
       });
   }
@@ -197,12 +241,17 @@ export class DeliveryQueue {
         break;
       case 'aborted':
         break;
-      case 'rate-limited':
+      case 'rate-limited': {
         this.counts.rateLimited++;
         this.pausedUntil = now + (result.retryAfterMs ?? 1000) + this.random() * this.policy.jitterMs;
-        for (const job of batch) job.attempts--; // a 429 costs the alert no attempt
-        this.jobs.unshift(...batch);
+        // back in front of the queue, in their order (a 429 costs the alert no attempt)
+        this.front -= batch.length;
+        batch.forEach((job, k) => {
+          job.attempts--;
+          this.enqueue(job, this.front + k, now);
+        });
         break;
+      }
       case 'transient':
         for (const job of batch) {
           job.lastError = result.error;
@@ -211,7 +260,7 @@ export class DeliveryQueue {
           else {
             this.counts.retried++;
             job.notBefore = now + backoff;
-            this.jobs.push(job);
+            this.enqueue(job, this.back++, now);
           }
         }
         break;
@@ -239,18 +288,45 @@ export class DeliveryQueue {
     });
   }
 
-  /** Jobs past their deadline fail without another attempt. */
+  /** Jobs past their deadline fail without another attempt, oldest first. */
   private expire(now: number): void {
-    for (let i = this.jobs.length - 1; i >= 0; i--) {
-      const job = this.jobs[i];
-      if (now <= job.queuedAt + this.policy.deadlineMs) continue;
-      this.jobs.splice(i, 1);
+    const { slots, deadlines, ready, later } = this;
+    const { deadlineMs } = this.policy;
+    while (deadlines.size > 0 && now > slots.queuedAt(deadlines.top) + deadlineMs) {
+      const slot = deadlines.top;
+      const pos = slots.queuePos(slot);
+      if (pos >= 0) ready.removeAt(pos);
+      else later.removeAt(~pos);
+      const job = this.take(slot);
       this.fail(job, {
         kind: 'transient',
-        error: `not delivered within ${Math.round(this.policy.deadlineMs / 1000)} s${job.lastError ? ` (last error: ${job.lastError})` : ''}`,
+        error: `not delivered within ${Math.round(deadlineMs / 1000)} s${job.lastError ? ` (last error: ${job.lastError})` : ''}`,
         attempts: job.attempts,
       });
     }
+  }
+
+  /** Adds a waiting job at queue position `order`. */
+  private enqueue(job: Job, order: number, now: number): void {
+    const slot = this.slots.add(job, order);
+    this.deadlines.push(slot);
+    if (job.notBefore <= now) this.ready.push(slot);
+    else this.later.push(slot);
+  }
+
+  /** A waiting job as an object, its slot freed (the caller took it out of `ready` or `later`). */
+  private take(slot: number): Job {
+    this.deadlines.removeAt(this.slots.deadlinePos(slot));
+    const job = this.slots.job(slot);
+    this.slots.free(slot);
+    if (this.slots.used === 0) {
+      // all drained: give back the memory a backlog took
+      this.slots.reset();
+      this.ready.reset();
+      this.later.reset();
+      this.deadlines.reset();
+    }
+    return job;
   }
 
   private wakeAt(at: number): void {
@@ -263,5 +339,203 @@ export class DeliveryQueue {
       this.pump();
     }, Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1)));
     this.timer.unref?.();
+  }
+}
+
+/** Slots in one chunk of `JobSlots` (a power of two). */
+const CHUNK_BITS = 10;
+const CHUNK_SLOTS = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_SLOTS - 1;
+/** The numbers of a slot in `JobSlots.nums`. */
+const ID = 0;
+const RETRIES = 1;
+const QUEUED_AT = 2;
+const NOT_BEFORE = 3;
+const ORDER = 4;
+const ATTEMPTS = 5;
+const NUMS = 6;
+/** The positions of a slot in `JobSlots.links`. */
+const DEADLINE_POS = 0;
+const QUEUE_POS = 1;
+const LINKS = 2;
+/** Initial capacity of a heap. */
+const INITIAL_HEAP = 64;
+
+/**
+ * The waiting jobs, one slot each, in chunks of typed arrays: 56 bytes a job outside the JS
+ * heap (no object per job, nothing for the GC to walk; growing never copies), plus its last
+ * error in a plain array (the same string for the jobs of one post). Free slots are reused
+ * (a list through their DEADLINE_POS); all chunks are let go when the queue is empty.
+ */
+class JobSlots {
+  used = 0;
+  private nums: Float64Array[] = [];
+  private links: Int32Array[] = [];
+  private errors: Array<string | undefined> = [];
+  /** Slots ever handed out since the last reset; the free ones are in the free list. */
+  private high = 0;
+  private freeList = -1;
+
+  queuedAt(slot: number): number {
+    return this.nums[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * NUMS + QUEUED_AT];
+  }
+
+  notBefore(slot: number): number {
+    return this.nums[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * NUMS + NOT_BEFORE];
+  }
+
+  /** Queue order: the smaller goes first among the ready jobs. */
+  order(slot: number): number {
+    return this.nums[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * NUMS + ORDER];
+  }
+
+  /** Position in the deadline heap. */
+  deadlinePos(slot: number): number {
+    return this.links[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * LINKS + DEADLINE_POS];
+  }
+
+  setDeadlinePos(slot: number, pos: number): void {
+    this.links[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * LINKS + DEADLINE_POS] = pos;
+  }
+
+  /** >= 0: position in the ready heap; < 0: ~position in the backoff heap. */
+  queuePos(slot: number): number {
+    return this.links[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * LINKS + QUEUE_POS];
+  }
+
+  setQueuePos(slot: number, pos: number): void {
+    this.links[slot >>> CHUNK_BITS][(slot & CHUNK_MASK) * LINKS + QUEUE_POS] = pos;
+  }
+
+  add(job: Job, order: number): number {
+    let slot = this.freeList;
+    if (slot >= 0) this.freeList = this.deadlinePos(slot);
+    else {
+      slot = this.high++;
+      if (slot >>> CHUNK_BITS === this.nums.length) {
+        this.nums.push(new Float64Array(CHUNK_SLOTS * NUMS));
+        this.links.push(new Int32Array(CHUNK_SLOTS * LINKS));
+      }
+    }
+    this.used++;
+    const nums = this.nums[slot >>> CHUNK_BITS];
+    const at = (slot & CHUNK_MASK) * NUMS;
+    nums[at + ID] = job.id;
+    nums[at + RETRIES] = job.retries;
+    nums[at + QUEUED_AT] = job.queuedAt;
+    nums[at + NOT_BEFORE] = job.notBefore;
+    nums[at + ORDER] = order;
+    nums[at + ATTEMPTS] = job.attempts;
+    this.errors[slot] = job.lastError; // a new slot is the next index: the array stays dense
+    return slot;
+  }
+
+  job(slot: number): Job {
+    const nums = this.nums[slot >>> CHUNK_BITS];
+    const at = (slot & CHUNK_MASK) * NUMS;
+    return {
+      id: nums[at + ID],
+      retries: nums[at + RETRIES],
+      queuedAt: nums[at + QUEUED_AT],
+      attempts: nums[at + ATTEMPTS],
+      notBefore: nums[at + NOT_BEFORE],
+      lastError: this.errors[slot],
+    };
+  }
+
+  free(slot: number): void {
+    this.errors[slot] = undefined;
+    this.setDeadlinePos(slot, this.freeList);
+    this.freeList = slot;
+    this.used--;
+  }
+
+  /** Lets all memory go (only when no slot is used). */
+  reset(): void {
+    this.nums = [];
+    this.links = [];
+    this.errors = [];
+    this.high = 0;
+    this.freeList = -1;
+  }
+}
+
+/**
+ * A binary min-heap of slot numbers, ordered by `before`, that tells each slot where it is
+ * (`place`), so that any slot can be removed in O(log n).
+ */
+class SlotHeap {
+  private items = new Int32Array(INITIAL_HEAP);
+  size = 0;
+
+  constructor(
+    private readonly before: (a: number, b: number) => boolean,
+    private readonly place: (slot: number, pos: number) => void,
+  ) {}
+
+  /** The first slot (the heap must not be empty). */
+  get top(): number {
+    return this.items[0];
+  }
+
+  push(slot: number): void {
+    if (this.size === this.items.length) {
+      const bigger = new Int32Array(this.size * 2);
+      bigger.set(this.items);
+      this.items = bigger;
+    }
+    this.up(this.size++, slot);
+  }
+
+  pop(): number {
+    const top = this.items[0];
+    this.removeAt(0);
+    return top;
+  }
+
+  removeAt(pos: number): void {
+    const last = this.items[--this.size];
+    if (pos === this.size) return;
+    // the last item takes the hole: it may belong above it or below it
+    if (pos > 0 && this.before(last, this.items[(pos - 1) >> 1])) this.up(pos, last);
+    else this.down(pos, last);
+  }
+
+  reset(): void {
+    this.size = 0;
+    if (this.items.length > INITIAL_HEAP) this.items = new Int32Array(INITIAL_HEAP);
+  }
+
+  /** Puts `slot` at the hole `pos`, moving it up as far as it goes. */
+  private up(pos: number, slot: number): void {
+    const items = this.items;
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1;
+      const p = items[parent];
+      if (!this.before(slot, p)) break;
+      items[pos] = p;
+      this.place(p, pos);
+      pos = parent;
+    }
+    items[pos] = slot;
+    this.place(slot, pos);
+  }
+
+  /** Puts `slot` at the hole `pos`, moving it down as far as it goes. */
+  private down(pos: number, slot: number): void {
+    const items = this.items;
+    const n = this.size;
+    for (;;) {
+      let child = 2 * pos + 1;
+      if (child >= n) break;
+      if (child + 1 < n && this.before(items[child + 1], items[child])) child++;
+      const c = items[child];
+      if (!this.before(c, slot)) break;
+      items[pos] = c;
+      this.place(c, pos);
+      pos = child;
+    }
+    items[pos] = slot;
+    this.place(slot, pos);
   }
 }

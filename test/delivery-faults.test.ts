@@ -148,6 +148,30 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
     });
   });
 
+  describe('Slack answering 503 to the first two posts (one alert, then a digest of seven)', () => {
+    it('keeps no alert in memory while the jobs wait for their retries, and delivers each whole alert read again from the outbox', async () => {
+      let calls = 0;
+      const { stub, sent, failed, d1 } = await slack(
+        (req, res, body) => (calls++ < 2 ? answer(503, 'busy') : answer(200, 'ok'))(req, res, body),
+        { rate: 1000, burst: 1000, digestAbove: 5 },
+      );
+      for (let n = 1; n <= 8; n++) d1.receive({ payload: stormAlert(n) });
+      await until(() => endpointOf('w1').queue.stats.retried === 8, 'both posts to fail and all 8 alerts to wait for a retry');
+      assert.equal(stub.seen.length, 2);
+      assert.equal(endpointOf('w1').inFlight.size, 0, 'the alerts of the failed posts are not kept in memory');
+      assert.equal(endpointOf('w1').queue.stats.waiting, 8);
+      await sent.waitFor(8, 10000);
+      const byNumber = new Map(sent.msgs.map((m) => [Number(/#(\d+)$/.exec(m.payload.rule.description)![1]), m]));
+      for (let n = 1; n <= 8; n++) {
+        assert.deepEqual(byNumber.get(n)?.payload, stormAlert(n));
+        assert.equal(byNumber.get(n)?.delivery.attempts, 2);
+      }
+      assert.equal(failed.msgs.length, 0);
+      await until(() => endpointOf('w1').pending === 0, 'the outbox to empty');
+      assert.equal(endpointOf('w1').inFlight.size, 0);
+    });
+  });
+
   describe('Slack hanging past the integration\'s timeout', () => {
     it('tries twice (timeout 1 s, retries 1), then reports a transient failure after 2 attempts', async () => {
       const { stub, sent, failed, caught, d1 } = await slack(hang);

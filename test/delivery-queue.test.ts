@@ -5,8 +5,8 @@ import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-serv
 
 interface Run {
   queue: DeliveryQueue;
-  delivered: Array<{ ids: string[] }>;
-  failed: Array<{ id: string; info: FailInfo }>;
+  delivered: Array<{ ids: number[] }>;
+  failed: Array<{ id: number; info: FailInfo }>;
   batches: number[];
   settled(n: number, ms?: number): Promise<void>;
 }
@@ -54,7 +54,13 @@ function run(stub: Stub, policy: Partial<QueuePolicy>, timeoutMs = 2000): Run {
   };
 }
 
-const job = (id: string | number, retries = 3): Job => ({ id: String(id), retries, queuedAt: Date.now(), attempts: 0, notBefore: 0 });
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 2))) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${cond}`);
+  }
+}
+
+const job = (id: number, retries = 3, queuedAt = Date.now()): Job => ({ id, retries, queuedAt, attempts: 0, notBefore: 0 });
 
 describe('DeliveryQueue against a real local Slack stand-in', () => {
   let stub: Stub | undefined;
@@ -72,7 +78,7 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     for (let i = 0; i < 30; i++) current.queue.push(job(i));
     await current.settled(30);
     assert.equal(limit.refused, 0);
-    assert.deepEqual(current.delivered.map((d) => d.ids[0]), Array.from({ length: 30 }, (_, i) => String(i)));
+    assert.deepEqual(current.delivered.map((d) => d.ids[0]), Array.from({ length: 30 }, (_, i) => i));
     assert.equal(stub.seen.length, 30);
   });
 
@@ -85,10 +91,10 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
       else answer(200, 'ok')(req, res, body);
     });
     current = run(stub, { ratePerSec: 100, burst: 5, digestAbove: Infinity });
-    current.queue.push(job('a', 0));
-    current.queue.push(job('b', 0));
+    current.queue.push(job(1, 0));
+    current.queue.push(job(2, 0));
     await current.settled(2);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [['a'], ['b']]);
+    assert.deepEqual(current.delivered.map((d) => d.ids), [[1], [2]]);
     assert.equal(current.failed.length, 0, 'retries 0, yet a 429 is not a failed attempt');
     assert.ok(times[1] - times[0] >= 1000, `second post ${times[1] - times[0]} ms after the 429`);
     assert.equal(current.queue.stats.rateLimited, 1);
@@ -98,9 +104,9 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     let n = 0;
     stub = await startStub((req, res, body) => (n++ < 2 ? answer(503, 'busy')(req, res, body) : answer(200, 'ok')(req, res, body)));
     current = run(stub, { backoffBaseMs: 50, backoffMaxMs: 200, digestAbove: Infinity });
-    current.queue.push(job('x', 3));
+    current.queue.push(job(1, 3));
     await current.settled(1);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [['x']]);
+    assert.deepEqual(current.delivered.map((d) => d.ids), [[1]]);
     assert.equal(stub.seen.length, 3);
     assert.equal(current.queue.stats.retried, 2);
   });
@@ -108,7 +114,7 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
   it('fails a job whose retries are spent, with the last error and the attempt count', async () => {
     stub = await startStub(answer(500, 'internal'));
     current = run(stub, { backoffBaseMs: 20, backoffMaxMs: 50 });
-    current.queue.push(job('y', 2));
+    current.queue.push(job(1, 2));
     await current.settled(1);
     assert.equal(stub.seen.length, 3);
     assert.equal(current.failed[0].info.kind, 'transient');
@@ -119,7 +125,7 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
   it('fails at once on a permanent answer (404 no_service), without retrying', async () => {
     stub = await startStub(answer(404, 'no_service'));
     current = run(stub, {});
-    current.queue.push(job('z', 5));
+    current.queue.push(job(1, 5));
     await current.settled(1);
     assert.equal(stub.seen.length, 1);
     assert.deepEqual(
@@ -132,9 +138,9 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
   it('gives up on a job at its delivery deadline, even with retries left', async () => {
     stub = await startStub(hang);
     current = run(stub, { deadlineMs: 300, backoffBaseMs: 50, backoffMaxMs: 50 }, 100);
-    current.queue.push(job('late', 1000));
+    current.queue.push(job(7, 1000));
     await current.settled(1);
-    assert.equal(current.failed[0].id, 'late');
+    assert.equal(current.failed[0].id, 7);
     assert.equal(current.failed[0].info.kind, 'transient');
   });
 
@@ -144,16 +150,117 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     for (let i = 0; i < 40; i++) current.queue.push(job(i));
     await current.settled(40);
     const all = current.delivered.flatMap((d) => d.ids);
-    assert.deepEqual([...all].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 40 }, (_, i) => String(i)));
+    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
     assert.equal(current.batches[0], 1, 'the first alert goes alone');
     assert.equal(current.batches[1], 39, 'the 39 waiting ones go in one digest');
     assert.equal(stub.seen.length, 2);
   });
 
+  it('puts a retried job back in the queue order as of its retry: after the jobs queued before, before those queued after', async () => {
+    let n = 0;
+    stub = await startStub((req, res, body) => (n++ === 0 ? answer(503, 'busy') : answer(200, 'ok'))(req, res, body));
+    const q = run(stub, { ratePerSec: 4, burst: 1, backoffBaseMs: 20, backoffMaxMs: 20, digestAbove: Infinity });
+    current = q;
+    q.queue.push(job(1));
+    q.queue.push(job(2));
+    await until(() => q.queue.stats.retried === 1); // 1 failed and waits (20 ms); no token for 250 ms
+    q.queue.push(job(3));
+    await q.settled(3);
+    assert.deepEqual(q.delivered.map((d) => d.ids), [[2], [1], [3]]);
+    assert.deepEqual(stub.seen.map((s) => JSON.parse(s.body).text), ['1', '2', '1', '3']);
+  });
+
+  it('digests take the ready jobs in queue order, at most digestMax a post, and single posts again at digestAbove or fewer', async () => {
+    stub = await startStub(answer(200, 'ok'));
+    current = run(stub, { ratePerSec: 20, burst: 1, digestAbove: 5, digestMax: 4 });
+    for (let i = 0; i < 12; i++) current.queue.push(job(i));
+    await current.settled(12);
+    assert.deepEqual(current.delivered.map((d) => d.ids), [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9], [10], [11]]);
+    assert.equal(current.queue.stats.digests, 2);
+    assert.equal(current.queue.stats.waiting, 0);
+  });
+
+  it('fails the jobs past their deadline before the next post, oldest first and each once, and posts the others', async () => {
+    stub = await startStub(answer(200, 'ok'));
+    current = run(stub, { ratePerSec: 1000, burst: 1, deadlineMs: 60_000, digestAbove: Infinity });
+    const expired = Date.now() - 61_000;
+    current.queue.push(job(1)); // takes the one token: the others wait
+    for (const [id, earlier] of [[2, 1000], [3, 3000], [4, 0], [5, 2000]]) current.queue.push(job(id, 3, expired - earlier));
+    current.queue.push({ ...job(9, 3, expired - 500), notBefore: Date.now() + 60_000 }); // in backoff
+    current.queue.push(job(6));
+    assert.equal(current.queue.stats.waiting, 6);
+    await current.settled(7);
+    assert.deepEqual(current.delivered.map((d) => d.ids), [[1], [6]]);
+    assert.deepEqual(current.failed.map((f) => f.id), [3, 5, 2, 9, 4]);
+    for (const { info } of current.failed) {
+      assert.deepEqual({ kind: info.kind, attempts: info.attempts }, { kind: 'transient', attempts: 0 });
+      assert.match(info.error, /^not delivered within 60 s$/);
+    }
+    assert.deepEqual(stub.seen.map((s) => JSON.parse(s.body).text), ['1', '6']);
+    assert.equal(current.queue.stats.waiting, 0);
+  });
+
+  it('stays cheap with 200,000 jobs waiting: each post takes the next digestMax in order, no scan of the whole queue', async function () {
+    this.timeout(60000);
+    const N = 200_000;
+    stub = await startStub(answer(200, 'ok'));
+    current = run(stub, { ratePerSec: 1000, burst: 1, digestAbove: 5, digestMax: 5000 });
+    const started = Date.now();
+    for (let i = 0; i < N; i++) current.queue.push(job(i));
+    assert.equal(current.queue.stats.waiting, N - 1);
+    await current.settled(N, 55000);
+    const seconds = (Date.now() - started) / 1000;
+    assert.deepEqual(current.batches, [1, ...Array<number>(39).fill(5000), 4999]);
+    let next = 0;
+    for (const id of current.delivered.flatMap((d) => d.ids)) assert.equal(id, next++, 'delivered in queue order');
+    assert.equal(next, N);
+    assert.equal(current.queue.stats.waiting, 0);
+    // splicing 5,000 jobs out of a 200,000-job array per post took about a second a post
+    assert.ok(seconds < 10, `${seconds} s for ${current.batches.length} posts`);
+  });
+
+  it('under mixed answers (200, 503, 429, 404) and deadlines ends every job exactly once, one post at a time, first attempts in push order', async function () {
+    this.timeout(30000);
+    let seed = 12345;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let open = 0;
+    let overlapped = 0;
+    stub = await startStub((req, res, body) => {
+      if (open++ > 0) overlapped++;
+      res.on('finish', () => open--);
+      const r = rnd();
+      if (r < 0.45) answer(200, 'ok')(req, res, body);
+      else if (r < 0.85) answer(503, 'busy')(req, res, body);
+      else if (r < 0.93) answer(429, 'rate_limited', { 'Retry-After': '0' })(req, res, body);
+      else answer(404, 'no_service')(req, res, body);
+    });
+    const q = run(stub, { ratePerSec: 400, burst: 4, digestAbove: 5, digestMax: 12, backoffBaseMs: 5, backoffMaxMs: 40, deadlineMs: 1500 });
+    current = q;
+    const N = 300;
+    const retries = (id: number) => id % 4;
+    for (let id = 0; id < N; id++) {
+      if (id > 0 && id % 50 === 0) await new Promise((r) => setTimeout(r, 30));
+      q.queue.push(job(id, retries(id), id % 10 === 9 ? Date.now() - 1400 : Date.now()));
+    }
+    await q.settled(N, 25000);
+
+    const ended = [...q.delivered.flatMap((d) => d.ids), ...q.failed.map((f) => f.id)].sort((a, b) => a - b);
+    assert.deepEqual(ended, Array.from({ length: N }, (_, id) => id), 'each job delivered or failed, exactly once');
+    assert.equal(overlapped, 0, 'a post while another was in flight');
+    assert.equal(q.queue.stats.waiting, 0);
+    for (const { id, info } of q.failed) assert.ok(info.attempts <= retries(id) + 1, `job ${id}: ${info.attempts} attempts, retries ${retries(id)}`);
+    const posted = stub.seen.flatMap((s) => String(JSON.parse(s.body).text).split(',').map(Number));
+    const first = posted.filter((id, k) => posted.indexOf(id) === k);
+    assert.deepEqual(first, [...first].sort((a, b) => a - b), 'first attempts in push order');
+    const kinds = new Set(q.failed.map((f) => f.info.kind));
+    assert.ok(q.delivered.length > 0 && kinds.has('permanent') && kinds.has('transient'), `${q.delivered.length} posts delivered, failures ${[...kinds]}`);
+    assert.ok(q.queue.stats.rateLimited > 0 && q.queue.stats.digests > 0 && q.queue.stats.retried > 0);
+  });
+
   it('stops promptly on close, leaving unfinished jobs unreported (they stay in the outbox)', async () => {
     stub = await startStub(hang);
     current = run(stub, {});
-    current.queue.push(job('h'));
+    current.queue.push(job(1));
     await new Promise((r) => setTimeout(r, 50));
     current.queue.close();
     await new Promise((r) => setTimeout(r, 100));

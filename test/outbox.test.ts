@@ -98,6 +98,25 @@ describe('persistent outbox', () => {
     assert.deepEqual(o.next(100, 10), []);
   });
 
+  it('reads the data of the given seqs in the order given, undefined for those not pending, entries of any size', () => {
+    const o = outbox({ maxEntries: 1e6, maxBytes: 2 ** 30 });
+    for (let i = 1; i <= 20; i++) added(o, { i });
+    added(o, { i: 21, text: 'x'.repeat(1536 * 1024) }); // more than the reused read buffer
+    added(o, { i: 22 });
+    o.done(['5', '6']);
+    const read = o.read([3, 4, 5, 7, 21, 22, 1, 999, 0, 2, 3]);
+    assert.deepEqual(read.map((d) => d?.i), [3, 4, undefined, 7, 21, 22, 1, undefined, undefined, 2, 3]);
+    assert.equal(read[4]?.text?.length, 1536 * 1024);
+    // thousands in a row: read in pieces of at most the read buffer, same data as next()
+    const from = 23;
+    for (let i = from; i < from + 3000; i++) added(o, { i, text: 'y'.repeat(500 + (i % 300)) });
+    const seqs = Array.from({ length: 3000 }, (_, k) => from + k);
+    o.done([from + 10, from + 11, from + 2500]);
+    assert.deepEqual(o.read(seqs), seqs.map((seq) => (seq === from + 10 || seq === from + 11 || seq === from + 2500 ? undefined : { i: seq, text: 'y'.repeat(500 + (seq % 300)) })));
+    assert.deepEqual(o.read([...seqs].reverse()).map((d) => d?.i), [...seqs].reverse().map((seq) => ([from + 10, from + 11, from + 2500].includes(seq) ? undefined : seq)));
+    assert.deepEqual(o.next(Infinity, from - 1).map((e) => e.data), o.read(seqs).filter((d) => d !== undefined));
+  });
+
   it('shows the same pending entries, data and times after close and reopen', () => {
     let o = outbox();
     const a = added(o, { i: 1, text: 'première ligne\n"quoted"' });
@@ -292,6 +311,35 @@ describe('persistent outbox', () => {
     assert.ok(lines < 2100, `${lines} lines: no compaction (3991 without)`);
     o = reopen(o);
     assert.deepEqual(items(o), [1991, 1992, 1993, 1994, 1995, 1996, 1997, 1998, 1999, 2000]);
+  });
+
+  it('keeps the index right over thousands of entries: done in a scattered pattern, index clean-up, compaction, reopen, seq ids', () => {
+    let o = outbox({ maxEntries: 1e6 });
+    const N = 12_000; // several chunks of the index
+    for (let i = 1; i <= N; i++) added(o, { i, text: 'v'.repeat(i % 50) });
+    const kept = (i: number) => i % 7 === 0 || (i > 8000 && i % 3 === 0);
+    const done: number[] = [];
+    for (let i = 1; i <= N; i++) if (!kept(i)) done.push(i);
+    // in pieces, some as seqs and some as ids, so that index clean-ups happen between them
+    for (let k = 0; k < done.length; k += 500) {
+      const piece = done.slice(k, k + 500);
+      assert.equal(o.done(k % 1000 === 0 ? piece : piece.map(String)), piece.length);
+    }
+    const expected = Array.from({ length: N }, (_, k) => k + 1).filter(kept);
+    assert.deepEqual(items(o), expected);
+    assert.equal(o.size.entries, expected.length);
+    assert.deepEqual(o.next(3, 7000).map((e) => e.seq), expected.filter((i) => i > 7000).slice(0, 3));
+    assert.equal(o.done([0, -1, 1.5, 7, 7, 14]), 2, 'a non-seq is ignored, a seq counted once');
+    const rest = expected.filter((i) => i !== 7 && i !== 14);
+    o.compact();
+    assert.deepEqual(items(o), rest);
+    const sizes = o.next(Infinity).map((e) => [e.seq, e.bytes, e.addedAt]);
+    o = reopen(o);
+    assert.equal(o.unreadable, 0);
+    assert.deepEqual(o.next(Infinity).map((e) => [e.seq, e.bytes, e.addedAt]), sizes);
+    assert.equal(added(o, { i: N + 1 }).id, String(N + 1));
+    assert.equal(o.done(rest.map(String)), rest.length);
+    assert.deepEqual(items(o), [N + 1]);
   });
 
   it('survives a crash between writing the compacted temp file and the rename: the temp file is deleted', () => {

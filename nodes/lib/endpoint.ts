@@ -65,8 +65,12 @@ export interface EndpointOptions {
 export class Endpoint extends EventEmitter {
   readonly queue: DeliveryQueue;
   private readonly outbox: Outbox<Parcel>;
-  /** Parcels of the post in flight, read once from the outbox. */
-  private readonly inFlight = new Map<string, Parcel>();
+  /**
+   * Parcels of the post in flight (there is one at a time), by seq, read once from the outbox.
+   * Dropped as soon as the post's outcome is applied, and at the start of every send: a job that
+   * waits for a retry keeps nothing in memory (its parcel is read again for the next attempt).
+   */
+  private readonly inFlight = new Map<number, Parcel>();
   private closed = false;
   private recovering?: NodeJS.Timeout;
   /** Until recovery has walked the whole outbox, it queues new entries too (once, in order). */
@@ -81,6 +85,7 @@ export class Endpoint extends EventEmitter {
     this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
       delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
       failed: (job, info) => this.settle([job], (p) => this.report('failed', p, info)),
+      settled: () => this.inFlight.clear(),
       changed: () => this.emit('changed'),
     });
     // Recovered alerts go first, once the flow's nodes had a chance to subscribe.
@@ -97,7 +102,7 @@ export class Endpoint extends EventEmitter {
       return (e as Error).message;
     }
     if ('full' in entry) return entry.reason;
-    if (this.recovered) this.queue.push({ id: entry.id, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
+    if (this.recovered) this.queue.push({ id: entry.seq, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
     return undefined;
   }
 
@@ -118,30 +123,28 @@ export class Endpoint extends EventEmitter {
     if (this.closed) return;
     const batch = this.outbox.next(1000, afterSeq);
     for (const e of batch) {
-      this.queue.push({ id: e.id, retries: e.data.retries, queuedAt: e.data.queuedAt, attempts: 0, notBefore: 0 });
+      this.queue.push({ id: e.seq, retries: e.data.retries, queuedAt: e.data.queuedAt, attempts: 0, notBefore: 0 });
     }
     if (batch.length === 1000) this.recovering = setTimeout(() => this.recover(batch[batch.length - 1].seq), 0);
     else this.recovered = true;
   }
 
-  private read(id: string): Parcel | undefined {
-    const cached = this.inFlight.get(id);
-    if (cached) return cached;
-    const [entry] = this.outbox.next(1, Number(id) - 1);
-    return entry && entry.id === id ? entry.data : undefined;
+  /** The parcel of outbox entry `seq`: the one in flight, or read from disk (expired jobs). */
+  private read(seq: number): Parcel | undefined {
+    return this.inFlight.get(seq) ?? this.outbox.read([seq])[0];
   }
 
   private async send(jobs: readonly Job[], signal: AbortSignal): Promise<SendResult> {
     const target = this.opts.target();
     if ('problem' in target) return { kind: 'permanent', error: target.problem };
+    this.inFlight.clear(); // only this post is in flight now
     const parcels: Parcel[] = [];
-    for (const job of jobs) {
-      const parcel = this.read(job.id);
-      if (parcel) {
-        this.inFlight.set(job.id, parcel);
-        parcels.push(parcel);
-      }
-    }
+    const read = this.outbox.read(jobs.map((job) => job.id));
+    read.forEach((parcel, k) => {
+      if (!parcel) return;
+      this.inFlight.set(jobs[k].id, parcel);
+      parcels.push(parcel);
+    });
     if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
     let body: unknown;
     try {
