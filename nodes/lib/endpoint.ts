@@ -66,9 +66,10 @@ export class Endpoint extends EventEmitter {
   readonly queue: DeliveryQueue;
   private readonly outbox: Outbox<Parcel>;
   /**
-   * Parcels of the post in flight (there is one at a time), by seq, read once from the outbox.
-   * Dropped as soon as the post's outcome is applied, and at the start of every send: a job that
-   * waits for a retry keeps nothing in memory (its parcel is read again for the next attempt).
+   * The parcel of the one-alert post in flight (there is one post at a time), by seq, read once
+   * from the outbox. Dropped as soon as the post's outcome is applied, and at the start of every
+   * send: a job that waits for a retry keeps nothing in memory (its parcel is read again for
+   * the next attempt). A digest keeps none (see send).
    */
   private readonly inFlight = new Map<number, Parcel>();
   private closed = false;
@@ -129,11 +130,6 @@ export class Endpoint extends EventEmitter {
     else this.recovered = true;
   }
 
-  /** The parcel of outbox entry `seq`: the one in flight, or read from disk (expired jobs). */
-  private read(seq: number): Parcel | undefined {
-    return this.inFlight.get(seq) ?? this.outbox.read([seq])[0];
-  }
-
   private async send(jobs: readonly Job[], signal: AbortSignal): Promise<SendResult> {
     const target = this.opts.target();
     if ('problem' in target) return { kind: 'permanent', error: target.problem };
@@ -156,17 +152,25 @@ export class Endpoint extends EventEmitter {
       return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
     }
     const timeout = Math.max(...parcels.map((p) => p.timeout));
+    // A digest's alerts are read again, in one batch, if its outcome is reported: dropped now,
+    // they die young instead of living through the post (a digest a second with a dead
+    // webhook would otherwise push thousands of parsed alerts into the old heap each time).
+    if (parcels.length > 1) this.inFlight.clear();
     return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
   }
 
   private settle(jobs: readonly Job[], each: (parcel: Parcel, job: Job) => void): void {
     if (this.closed) return;
+    const seqs = jobs.map((j) => j.id);
+    const missing = seqs.filter((seq) => !this.inFlight.has(seq));
+    const fromDisk = new Map<number, Parcel | undefined>();
+    if (missing.length > 0) this.outbox.read(missing).forEach((parcel, k) => fromDisk.set(missing[k], parcel));
     for (const job of jobs) {
-      const parcel = this.read(job.id);
+      const parcel = this.inFlight.get(job.id) ?? fromDisk.get(job.id);
       this.inFlight.delete(job.id);
       if (parcel) each(parcel, job);
     }
-    this.outbox.done(jobs.map((j) => j.id));
+    this.outbox.done(seqs);
   }
 
   private report(event: 'delivered' | 'failed', parcel: Parcel, detail: Outcome | FailInfo): void {
