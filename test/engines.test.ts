@@ -4,6 +4,16 @@ import path from 'node:path';
 import { osRegex, OsRegexError } from '../src/osregex';
 import { osMatch } from '../src/osmatch';
 
+/** A seeded generator (mulberry32) of integers in [0, k). */
+function randomInts(seed: number): (k: number) => number {
+  return (k) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % k;
+  };
+}
+
 const SHARED = path.join(__dirname, '..', '..', 'shared');
 
 interface Vector {
@@ -107,13 +117,7 @@ describe('osRegex', () => {
   });
 
   it('agrees with the step-by-step scanner on 100,000 random patterns and inputs', () => {
-    let seed = 7;
-    const rnd = (k: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % k;
-    };
+    const rnd = randomInts(7);
     const tokens = ['a', 'b', '1', ' ', '\\w', '\\d', '\\s', '\\.', '\\p', '\\W', '\\S', '+', '*', '(', ')', '^', '$', '|'];
     const alphabet = 'aab1 .!-';
     let compared = 0;
@@ -139,13 +143,7 @@ describe('osRegex', () => {
     // patterns of loops, plain bytes and groups; inputs of up to 600 bytes made of a repeated
     // short unit with noise, so that attempts run past the hand-over (32 steps), later ones
     // meet the states the memo kept, and groups record positions far into the input
-    let seed = 11;
-    const rnd = (k: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % k;
-    };
+    const rnd = randomInts(11);
     const plain = ['a', 'b', '1', ' ', '.', '!'];
     const classes = ['\\w', '\\d', '\\s', '\\.', '\\p', '\\W', '\\S'];
     const quantifiers = ['+', '+', '*', ''];
