@@ -67,9 +67,9 @@ export class Endpoint extends EventEmitter {
   private readonly outbox: Outbox<Parcel>;
   /**
    * The parcel of the one-alert post in flight (there is one post at a time), by seq, read once
-   * from the outbox. Dropped as soon as the post's outcome is applied, and at the start of every
-   * send: a job that waits for a retry keeps nothing in memory (its parcel is read again for
-   * the next attempt). A digest keeps none (see send).
+   * from the outbox. Dropped as soon as the post's outcome is applied (the queue's `settled`):
+   * a job that waits for a retry keeps nothing in memory (its parcel is read again for the
+   * next attempt). A digest keeps none (see send).
    */
   private readonly inFlight = new Map<number, Parcel>();
   private closed = false;
@@ -133,14 +133,8 @@ export class Endpoint extends EventEmitter {
   private async send(jobs: readonly Job[], signal: AbortSignal): Promise<SendResult> {
     const target = this.opts.target();
     if ('problem' in target) return { kind: 'permanent', error: target.problem };
-    this.inFlight.clear(); // only this post is in flight now
     const parcels: Parcel[] = [];
-    const read = this.outbox.read(jobs.map((job) => job.id));
-    read.forEach((parcel, k) => {
-      if (!parcel) return;
-      this.inFlight.set(jobs[k].id, parcel);
-      parcels.push(parcel);
-    });
+    for (const parcel of this.outbox.read(jobs.map((job) => job.id))) if (parcel) parcels.push(parcel);
     if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
     let body: unknown;
     try {
@@ -152,10 +146,11 @@ export class Endpoint extends EventEmitter {
       return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
     }
     const timeout = Math.max(...parcels.map((p) => p.timeout));
-    // A digest's alerts are read again, in one batch, if its outcome is reported: dropped now,
-    // they die young instead of living through the post (a digest a second with a dead
-    // webhook would otherwise push thousands of parsed alerts into the old heap each time).
-    if (parcels.length > 1) this.inFlight.clear();
+    // Only a one-alert post keeps its parcel for the report. A digest's alerts are read again,
+    // in one batch, if its outcome is reported: they die young instead of living through the
+    // post (a digest a second with a dead webhook would otherwise push thousands of parsed
+    // alerts into the old heap each time).
+    if (jobs.length === 1) this.inFlight.set(jobs[0].id, parcels[0]);
     return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
   }
 
