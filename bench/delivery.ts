@@ -11,10 +11,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SLACK_POLICY } from '../src/delivery-queue';
-import { postJson } from '../src/http-sender';
-import { buildSlackMessage, slackDigest } from '../src/slack-message';
-import { Endpoint, type Parcel } from '../nodes/lib/endpoint';
+import { SLACK_POLICY } from '../src/delivery/queue';
+import { postJson } from '../src/delivery/sender';
+import { buildSlackMessage, slackDigest } from '../src/services/slack/message';
+import { Endpoint, type Parcel } from '../src/delivery/endpoint';
 
 const STORM = Number(process.env.STORM ?? 5000);
 const WAITING = Number(process.env.WAITING ?? 200000);

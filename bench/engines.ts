@@ -16,8 +16,8 @@
  * 64 KiB input holds dozens of attacks: the ratio compares two different inputs, and is the
  * cost of an attack per byte over the cost of plain text (the memo's states per byte).
  */
-import { osMatch } from '../src/osmatch';
-import { osRegex } from '../src/osregex';
+import { osMatch } from '../src/engines/osmatch';
+import { osRegex } from '../src/engines/osregex';
 import { prng } from './lib/alerts';
 
 const SMALL = 1024;

@@ -21,7 +21,7 @@
  * best of ROUNDS alternating rounds per side (on a shared machine the best round is the one
  * least disturbed by other processes; both sides get the same chances).
  */
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileRouter } from '../src/filter';
 import { BENCH_CONFIG, benchAlerts } from './lib/alerts';
 import { profiled } from './lib/profile';

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { MAX_LINE_BYTES, parseAlertPayload } from '../src/lines';
-import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/tail';
+import { MAX_LINE_BYTES, parseAlertPayload } from '../src/source/lines';
+import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
 import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
 

@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
-import { unsetEnvReference } from '../src/endpoints';
-import { isAlert } from '../src/lines';
-import { rowsToXml, type IntegrationRow } from '../src/form';
+import { unsetEnvReference } from '../src/services/targets';
+import { isAlert } from '../src/source/lines';
+import { rowsToXml, type IntegrationRow } from '../src/config/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
 import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
 

@@ -3,10 +3,10 @@
  * The routing key is a Node-RED password credential. It runs the key's outbox and queue.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { PAGERDUTY_POLICY } from '../src/delivery-queue';
-import { eventsUrl, routingKeyProblem } from '../src/endpoints';
+import { PAGERDUTY_POLICY } from '../src/delivery/queue';
+import { eventsUrl, routingKeyProblem } from '../src/services/targets';
 import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
-import { renderPagerDuty } from './lib/render';
+import { renderPagerDuty } from '../src/services/render';
 
 interface ServiceDef extends NodeDef, EndpointProps {
   region?: 'us' | 'eu' | 'custom';

@@ -4,11 +4,11 @@
  * webhook's outbox and queue, shared by every armor-slack node that uses it.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { SLACK_POLICY } from '../src/delivery-queue';
-import { webhookProblem } from '../src/endpoints';
-import { slackDigest } from '../src/slack-message';
+import { SLACK_POLICY } from '../src/delivery/queue';
+import { webhookProblem } from '../src/services/targets';
+import { slackDigest } from '../src/services/slack/message';
 import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
-import { renderSlack } from './lib/render';
+import { renderSlack } from '../src/services/render';
 
 export = (RED: NodeAPI) => {
   function ArmorSlackWebhookNode(this: Node<{ url?: string }> & EndpointConfigNode, def: NodeDef & EndpointProps) {

@@ -5,7 +5,7 @@
  * Output 1: delivered; output 2: failed (msg.error).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { SlackLayout } from '../src/slack-message';
+import type { SlackLayout } from '../src/services/slack/message';
 import { deliveryNode } from './lib/delivery-node';
 import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';

@@ -7,8 +7,8 @@
  * `rule` once.
  */
 import type { Integration, PatternSyntax } from './types';
-import { osRegex, type OsRegexPattern } from './osregex';
-import { osMatch, type OsMatchPattern } from './osmatch';
+import { osRegex, type OsRegexPattern } from './engines/osregex';
+import { osMatch, type OsMatchPattern } from './engines/osmatch';
 import { show } from './show';
 import { asObject } from './alert-fields';
 

@@ -20,7 +20,7 @@ import { answer, json, startStub, type Stub } from './lib/stub-server';
 
 /** The library as the tarball ships it (npm test builds first). */
 const lib: typeof import('../src/index') = require('../dist/src/index.js');
-const form: typeof import('../src/form') = require('../dist/src/form.js');
+const form: typeof import('../src/config/form') = require('../dist/src/config/form.js');
 
 // the editor's globals, inside page.evaluate()
 declare const RED: any;

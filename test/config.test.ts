@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import type { ParseResult } from '../src/types';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DeliveryQueue, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery-queue';
-import { postJson } from '../src/http-sender';
+import { DeliveryQueue, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
+import { postJson } from '../src/delivery/sender';
 import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-server';
 
 interface Run {

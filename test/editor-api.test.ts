@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { buildPagerDutyEvent } from '../src/pagerduty-event';
-import { buildSlackMessage } from '../src/slack-message';
+import { buildPagerDutyEvent } from '../src/services/pagerduty/event';
+import { buildSlackMessage } from '../src/services/slack/message';
 import { collect, helper, nodeModule, reportedText, sleep, useTempUserDir } from './lib/red';
 import { answer, json, startStub, type Handler, type Stub } from './lib/stub-server';
 

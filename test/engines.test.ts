@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { osRegex, OsRegexError } from '../src/osregex';
-import { osMatch } from '../src/osmatch';
+import { osRegex, OsRegexError } from '../src/engines/osregex';
+import { osMatch } from '../src/engines/osmatch';
 
 /** A seeded generator (mulberry32) of integers in [0, k). */
 function randomInts(seed: number): (k: number) => number {

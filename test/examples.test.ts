@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config';
-import { rowsToXml, type IntegrationRow } from '../src/form';
+import { parseIntegrations } from '../src/config/parse';
+import { rowsToXml, type IntegrationRow } from '../src/config/form';
 
 const ROOT = path.join(__dirname, '..');
 const EXAMPLES = path.join(ROOT, 'examples');

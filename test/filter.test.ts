@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileFilter, compileRouter } from '../src/filter';
 import type { AlertFilter } from '../src/filter';
 import type { Alert, Integration } from '../src/types';

@@ -6,9 +6,9 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/http-sender';
-import type { SendResult, Service } from '../src/http-sender';
-import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/proxy';
+import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/delivery/sender';
+import type { SendResult, Service } from '../src/delivery/sender';
+import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/delivery/proxy';
 import { answer, closed, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
 
 // ---- real servers on 127.0.0.1, closed after each test ----

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Outbox, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../src/outbox';
+import { Outbox, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../src/delivery/outbox';
 
 interface Item {
   i: number;
@@ -147,7 +147,7 @@ describe('persistent outbox', () => {
     const acks = path.join(path.dirname(dir), 'acks.txt');
     const child = spawnTs(
       `const fs = require('fs');
-       const { Outbox } = require(${JSON.stringify(path.join(ROOT, 'src', 'outbox.ts'))});
+       const { Outbox } = require(${JSON.stringify(path.join(ROOT, 'src', 'delivery', 'outbox.ts'))});
        const o = Outbox.open(${JSON.stringify(dir)}, { maxEntries: 1e9, maxBytes: 2 ** 40 });
        const acks = fs.openSync(${JSON.stringify(acks)}, 'a');
        const ids = [];
@@ -359,7 +359,7 @@ describe('persistent outbox', () => {
     this.timeout(60000);
     // In a child with --expose-gc, so that the samples measure live memory, not garbage not yet collected.
     const child = spawnTs(
-      `const { Outbox } = require(${JSON.stringify(path.join(ROOT, 'src', 'outbox.ts'))});
+      `const { Outbox } = require(${JSON.stringify(path.join(ROOT, 'src', 'delivery', 'outbox.ts'))});
        const N = 200000;
        const o = Outbox.open(${JSON.stringify(dir)}, { maxEntries: N, maxBytes: 2 ** 30 });
        const log = 'Oct 14 10:00:00 host sshd[123]: Failed password for invalid user admin from 10.0.0.1 port 22 ssh2 '.repeat(14);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../src/pagerduty-event';
+import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../src/services/pagerduty/event';
 import { enqueueValidator } from './lib/pagerduty-schema';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');

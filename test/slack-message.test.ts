@@ -8,7 +8,7 @@ import {
   SLACK_LIMITS,
   slackDigest,
   slackEscape,
-} from '../src/slack-message';
+} from '../src/services/slack/message';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');
 type Obj = Record<string, any>;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AlertLines, parseAlertPayload, type LineWarning } from '../src/lines';
-import { TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../src/tail';
+import { AlertLines, parseAlertPayload, type LineWarning } from '../src/source/lines';
+import { TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');

@@ -6,12 +6,12 @@
  * hold no message objects in memory; later failures reach Catch through node.error(err, msg).
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { DedupWindow, defaultDedupKey } from '../../src/dedup';
-import type { FailInfo } from '../../src/delivery-queue';
-import type { Service } from '../../src/http-sender';
-import { isAlert } from '../../src/lines';
+import { DedupWindow, defaultDedupKey } from '../../src/delivery/dedup';
+import type { FailInfo } from '../../src/delivery/queue';
+import type { Service } from '../../src/delivery/sender';
+import { isAlert } from '../../src/source/lines';
 import type { IntegrationInfo } from '../../src/types';
-import type { Outcome, Parcel } from './endpoint';
+import type { Outcome, Parcel } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
 import { fail, setStatus, statusTicker, type Done, type Send } from './node-kit';
 

@@ -16,14 +16,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import { parseIntegrations } from '../../src/config';
-import { integrationToRow, type IntegrationRow } from '../../src/form';
-import { postJson, redact, type Service } from '../../src/http-sender';
-import { isAlert } from '../../src/lines';
+import { parseIntegrations } from '../../src/config/parse';
+import { integrationToRow, type IntegrationRow } from '../../src/config/form';
+import { postJson, redact, type Service } from '../../src/delivery/sender';
+import { isAlert } from '../../src/source/lines';
 import type { Integration } from '../../src/types';
-import type { Parcel } from './endpoint';
+import type { Parcel } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
-import { renderPagerDuty, renderSlack } from './render';
+import { renderPagerDuty, renderSlack } from '../../src/services/render';
 
 export interface SampleAlert {
   id: string;

@@ -5,8 +5,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import type { QueuePolicy } from '../../src/delivery-queue';
-import { Endpoint, type EndpointOptions, type Target } from './endpoint';
+import type { QueuePolicy } from '../../src/delivery/queue';
+import { Endpoint, type EndpointOptions, type Target } from '../../src/delivery/endpoint';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
 export interface EndpointProps {

@@ -11,7 +11,7 @@
  * - input ends at its first NUL, as a C string does.
  * Every alternative runs in time linear in the input (String.prototype.indexOf/startsWith).
  */
-import { Pattern } from './types';
+import { Pattern } from '../types';
 import { PATTERN_MAX_BYTES, lowerAscii, lowerByte, toByteString } from './bytes';
 
 type Kind = 'all' | 'equals' | 'starts' | 'ends' | 'contains' | 'never';

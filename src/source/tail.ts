@@ -35,7 +35,7 @@
 import { promises as fsp, type BigIntStats } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import { AlertLines, MAX_LINE_BYTES, type LineCounts, type LineWarning } from './lines';
-import type { Alert } from './types';
+import type { Alert } from '../types';
 
 export type StartMode = 'end' | 'beginning' | 'resume';
 

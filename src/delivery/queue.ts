@@ -26,7 +26,7 @@
  * job it takes or that expires; nothing scans or splices the whole queue. Only the jobs of the
  * post in flight are objects. Jobs past their deadline fail oldest first.
  */
-import type { SendResult } from './http-sender';
+import type { SendResult } from './sender';
 
 export interface Job {
   /** The outbox seq (a safe integer). */

@@ -3,7 +3,7 @@
  * strings; it becomes an `<integration>` block and goes through `parseIntegrations`, so a
  * form and a pasted config are validated by the same code with the same messages.
  */
-import type { Integration, PatternSyntax } from './types';
+import type { Integration, PatternSyntax } from '../types';
 
 /** One integration as the editor's form holds it (tag names as in the manager's config). */
 export interface IntegrationRow {

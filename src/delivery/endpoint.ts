@@ -6,10 +6,10 @@
  * in the outbox for the next start (SIGKILL included).
  */
 import { EventEmitter } from 'node:events';
-import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from '../../src/delivery-queue';
-import { postJson, type SendResult, type Service } from '../../src/http-sender';
-import { Outbox, type OutboxLimits } from '../../src/outbox';
-import type { IntegrationInfo } from '../../src/types';
+import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from './queue';
+import { postJson, type SendResult, type Service } from './sender';
+import { Outbox, type OutboxLimits } from './outbox';
+import type { IntegrationInfo } from '../types';
 
 /** What a delivery node's message becomes in the outbox: enough to rebuild the request, never a secret. */
 export interface Parcel {

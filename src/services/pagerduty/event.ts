@@ -8,7 +8,7 @@
  * and the whole body is <= 512 KB, `custom_details` being shrunk first.
  */
 import { createHash } from 'node:crypto';
-import { alertFacts, asObject, cutText, isoTimestamp, type AlertFacts } from './alert-fields';
+import { alertFacts, asObject, cutText, isoTimestamp, type AlertFacts } from '../../alert-fields';
 
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 export type PagerDutySeverity = 'info' | 'warning' | 'error' | 'critical';

@@ -6,7 +6,7 @@
  * `<!channel>` or forge a link; operator-written content (`options`, `msg.slack`) is not.
  * Slack's limits are met by cutting text, never by letting Slack refuse the post.
  */
-import { alertFacts, asObject, cutText, CUT_MARK, type AlertFacts } from './alert-fields';
+import { alertFacts, asObject, cutText, CUT_MARK, type AlertFacts } from '../../alert-fields';
 
 /** A Slack incoming-webhook body. */
 export type SlackMessage = Record<string, unknown>;

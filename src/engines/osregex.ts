@@ -32,7 +32,7 @@
  * with a plain byte rejects an input starting with another one unread, and text is scanned
  * as it is (no UTF-8 copy) unless the scan meets a character that is NUL or not ASCII.
  */
-import { Pattern } from './types';
+import { Pattern } from '../types';
 import { PATTERN_MAX_BYTES, lowerByte, toByteString } from './bytes';
 
 const BACKSLASH = 92;

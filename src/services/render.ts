@@ -1,8 +1,8 @@
 /** A parcel (what the outbox keeps of a message) rendered into the service's request body. */
-import { similarNote } from '../../src/dedup';
-import { buildPagerDutyEvent, type PagerDutyAction } from '../../src/pagerduty-event';
-import { buildSlackMessage, mergeSlackOverride, type SlackLayout } from '../../src/slack-message';
-import type { Parcel } from './endpoint';
+import { similarNote } from '../delivery/dedup';
+import { buildPagerDutyEvent, type PagerDutyAction } from './pagerduty/event';
+import { buildSlackMessage, mergeSlackOverride, type SlackLayout } from './slack/message';
+import type { Parcel } from '../delivery/endpoint';
 
 export function renderSlack(parcel: Parcel): unknown {
   const { msg, render = {} } = parcel;

@@ -10,8 +10,8 @@
  * copied, into one reused buffer. An oversize line is never held: its bytes are counted and
  * dropped until its newline.
  */
-import type { Alert } from './types';
-import { asObject } from './alert-fields';
+import type { Alert } from '../types';
+import { asObject } from '../alert-fields';
 
 /** Default longest line, in bytes without its newline: 1 MiB. */
 export const MAX_LINE_BYTES = 1024 * 1024;

@@ -3,10 +3,10 @@
  * block, several, or a whole ossec.conf with several roots, comments and other sections.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { KNOWN_NAMES } from './types';
-import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from './types';
-import { compilePattern } from './filter';
-import { show } from './show';
+import { KNOWN_NAMES } from '../types';
+import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from '../types';
+import { compilePattern } from '../filter';
+import { show } from '../show';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
