@@ -33,3 +33,15 @@ export function byteArray(s: string): number[] {
 
 /** The manager refuses patterns longer than this many bytes (OS_PATTERN_MAXSIZE). */
 export const PATTERN_MAX_BYTES = 20480;
+
+/**
+ * `input` as the manager's engine reads it: the string itself when it is ASCII without NUL
+ * (the usual case, checked without a regex call), else its UTF-8 bytes up to the first NUL.
+ */
+export function bytesOf(input: string): string {
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0 || c > 127) return toByteString(input);
+  }
+  return input;
+}
