@@ -88,7 +88,7 @@ export class Endpoint extends EventEmitter {
     this.outbox = Outbox.open<Parcel>(opts.dir, { ...opts.limits, forbid });
     if (this.outbox.unreadable > 0) this.logWarn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
     this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
-      delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcomeOf(j, result, jobs.length))),
+      delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
       failed: (job, info) => this.settle([job], (p) => this.report('failed', p, info)),
       settled: () => this.inFlight.clear(),
       changed: () => this.emit('changed'),
@@ -177,6 +177,10 @@ export class Endpoint extends EventEmitter {
     this.outbox.done(seqs);
   }
 
+  private masked(info: FailInfo): FailInfo {
+    return { ...info, error: this.clean(info.error), ...(info.answer === undefined ? {} : { answer: this.clean(info.answer) }) };
+  }
+
   private logWarn(text: string): void {
     this.opts.log.warn(this.clean(text));
   }
@@ -185,13 +189,9 @@ export class Endpoint extends EventEmitter {
     this.opts.log.error(this.clean(text));
   }
 
-  private report(event: 'delivered' | 'failed', parcel: Parcel, outcome: Outcome | FailInfo): void {
+  private report(event: 'delivered' | 'failed', parcel: Parcel, detail: Outcome | FailInfo): void {
     // a failure's text may quote the service, an exception or the queue: masked once, here
-    let detail = outcome;
-    if (event === 'failed') {
-      const info = outcome as FailInfo;
-      detail = { ...info, error: this.clean(info.error), ...(info.answer === undefined ? {} : { answer: this.clean(info.answer) }) };
-    }
+    if (event === 'failed') detail = this.masked(detail as FailInfo);
     if (this.listeners(`${event}:${parcel.node}`).length > 0) {
       this.emit(`${event}:${parcel.node}`, parcel, detail);
       return;
@@ -201,6 +201,6 @@ export class Endpoint extends EventEmitter {
   }
 }
 
-function outcomeOf(job: Job, result: SendResult, batch: number): Outcome {
+function outcome(job: Job, result: SendResult, batch: number): Outcome {
   return { status: result.status, attempts: job.attempts, batch };
 }
