@@ -7,6 +7,7 @@ import { KNOWN_NAMES } from './types';
 import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from './types';
 import { compilePattern } from './filter';
 import { show } from './show';
+import { describeEndpoint } from './secrets';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -268,6 +269,32 @@ function tokens(raw: string, separators: RegExp): string[] {
   return [...new Set(raw.split(separators).map((t) => t.trim()).filter((t) => t !== ''))];
 }
 
+/**
+ * What a bad `<hook_url>` is, without quoting it: all but its scheme and host may be the
+ * webhook's secret (a mistyped URL is usually a real one with a typo).
+ */
+function describeHookUrl(value: string): string {
+  if (value === '') return '""';
+  // a malformed reference is a name, not a secret
+  if (/^\$\{[\w\s.-]*\}$/.test(value)) return show(value);
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // without a host, what reads as a scheme may be a user name (`user:password@host/...`)
+  if (url?.host) return `${describeEndpoint(value)} (the scheme is not http or https)`;
+  let withScheme: URL | undefined;
+  try {
+    withScheme = /^([^\s/?#@]*@)?[^:/?#\s@]+\.[^:/?#\s@]+(:\d+)?([/?#]|$)/.test(value) ? new URL(`https://${value}`) : undefined;
+  } catch {
+    withScheme = undefined;
+  }
+  if (withScheme) return `${describeEndpoint(withScheme.href).replace(/^https:\/\//, '')} without http:// or https://`;
+  return `a value that is not a URL (not shown: it may be a secret)`;
+}
+
 function isHookUrl(value: string): boolean {
   if (ENV_REF.test(value)) return true;
   try {
@@ -350,7 +377,7 @@ function readBlock(node: XmlNode, index: number, lineAt: Doc['lineAt'], result: 
 
   // hook_url, api_key
   const hookUrl = value('hook_url');
-  if (hookUrl !== undefined && !isHookUrl(hookUrl)) bad('hook_url');
+  if (hookUrl !== undefined && !isHookUrl(hookUrl)) error('hook_url', given.get('hook_url')?.line, `must be ${EXPECT.hook_url}, got ${describeHookUrl(hookUrl)}`);
   const apiKey = value('api_key');
   if (apiKey === '') bad('api_key');
   for (const tag of (name && REQUIRED_BY_MANAGER[name]) || []) {

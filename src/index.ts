@@ -23,6 +23,7 @@ export type { SlackColor, SlackDigestOptions, SlackLayout, SlackMessage, SlackMe
 export { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from './pagerduty-event';
 export type { PagerDutyAction, PagerDutyEvent, PagerDutyEventOptions, PagerDutySeverity } from './pagerduty-event';
 export { postJson, redact, describeEndpoint } from './http-sender';
+export { endpointSecrets, urlSecrets } from './secrets';
 export type { Service, SendKind, SendOptions, SendResult } from './http-sender';
 export { proxyFromEnv, bypassesProxy } from './proxy';
 export type { ProxyConfig } from './proxy';

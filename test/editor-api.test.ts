@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { buildPagerDutyEvent } from '../src/pagerduty-event';
 import { buildSlackMessage } from '../src/slack-message';
 import { collect, helper, nodeModule, reportedText, sleep, useTempUserDir } from './lib/red';
-import { answer, json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { answer, echoSecrets, json, startStub, type Handler, type Stub } from './lib/stub-server';
 
 const integrationNode = nodeModule('armor-integration');
 const slackNode = nodeModule('armor-slack');
@@ -217,6 +217,38 @@ describe('editor admin endpoints', () => {
       assert.equal(res.body.ok, false);
       assert.equal(res.body.status, 400);
       assert.equal(res.body.error, 'HTTP 400 Event object is invalid: routing_key *** is archived');
+    });
+
+    it('masks a webhook\'s only path segment, query token, fragment and user info in the answer and the log when the service quotes them back', async () => {
+      const parts = ['S3CRETSEGMENT0123', 'T0K3N0123456789', 'FRAGS3CRET0123', 'hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'];
+      let url = '';
+      stub = await startStub((req, res, body) => echoSecrets(500, [url, ...parts])(req, res, body));
+      url = `http://hookuser:P%40ssw0rd!@127.0.0.1:${stub.port}/S3CRETSEGMENT0123?token=T0K3N0123456789#FRAGS3CRET0123`;
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(), { w1: { url }, p1: { routingKey: ROUTING_KEY } });
+      const res = await helper.request().post('/armor-slack/s1/test').send({}).expect(200);
+      assert.equal(stub.seen.length, 1);
+      assert.equal(res.body.status, 500);
+      assert.match(res.body.error, new RegExp(`^HTTP 500 host 127\\.0\\.0\\.1:${stub.port} said no to \\*\\*\\* `));
+      assert.match(res.body.answer, /said no to \*\*\* /);
+      const shown = JSON.stringify(res.body) + reportedText('s1');
+      for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+    });
+
+    it('masks a custom events URL\'s path and ?sig= and the routing key in the answer when a 400 page and its reason phrase quote them back', async () => {
+      const parts = ['pdproxy', 'S1Gab%2Bcd%2Fef%3D', 'S1Gab+cd/ef=', ROUTING_KEY];
+      let url = '';
+      stub = await startStub((req, res, body) => echoSecrets(400, [url, ...parts], true)(req, res, body));
+      url = `${stub.base}/pdproxy/v2/enqueue?sv=1.0&sig=S1Gab%2Bcd%2Fef%3D`;
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(url), {
+        w1: { url: stub.base + SECRET_PATH },
+        p1: { routingKey: ROUTING_KEY },
+      });
+      const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);
+      assert.equal(stub.seen[0].url, '/pdproxy/v2/enqueue?sv=1.0&sig=S1Gab%2Bcd%2Fef%3D');
+      assert.equal(res.body.status, 400);
+      assert.match(res.body.error, /^HTTP 400 rejected \*\*\* /);
+      const shown = JSON.stringify(res.body) + reportedText('d1');
+      for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
     });
 
     it('answers 202 from PagerDuty as delivered', async () => {

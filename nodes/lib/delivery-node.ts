@@ -89,6 +89,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
 
   const config = spec.config();
   const runtime = config?.runtime;
+  /** Text about the endpoint, its secrets masked (failures from the endpoint come masked already). */
+  const clean = (t: string) => (runtime ? runtime.clean(t) : t);
   const onDelivered = (parcel: Parcel, outcome: Outcome) => {
     counts.sent++;
     lastFailure = '';
@@ -134,7 +136,7 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
           const reason = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
-          if (reason) node.error(`${service}: ${held.similar} similar alerts could not be summarised: ${reason}`);
+          if (reason) node.error(clean(`${service}: ${held.similar} similar alerts could not be summarised: ${reason}`));
           else counts.queued++;
         }
       }, 1000)
@@ -144,8 +146,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   node.on('input', (msg: Msg, send: Send, done: Done) => {
     const refuse = (reason: string, short: string) => {
       counts.refused++;
-      lastFailure = short;
-      fail(node, msg, send, done, new Error(`${service}: ${reason}`), `${short} · ${text()}`, {
+      lastFailure = clean(short);
+      fail(node, msg, send, done, new Error(clean(`${service}: ${reason}`)), `${lastFailure} · ${text()}`, {
         index: 1,
         outputs: 2,
         detail: { service: spec.service, kind: 'refused', attempts: 0 },

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from '../../src/delivery-queue';
 import { postJson, type SendResult, type Service } from '../../src/http-sender';
+import { endpointSecrets, redact } from '../../src/secrets';
 import { Outbox, type OutboxLimits } from '../../src/outbox';
 import type { IntegrationInfo } from '../../src/types';
 
@@ -76,13 +77,16 @@ export class Endpoint extends EventEmitter {
   private recovering?: NodeJS.Timeout;
   /** Until recovery has walked the whole outbox, it queues new entries too (once, in order). */
   private recovered = false;
+  /** What of the target must not show in any text this endpoint emits (see src/secrets.ts). */
+  private readonly secrets: readonly string[];
 
   constructor(private readonly opts: EndpointOptions) {
     super();
     const target = opts.target();
-    const secrets = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
-    this.outbox = Outbox.open<Parcel>(opts.dir, { ...opts.limits, forbid: secrets });
-    if (this.outbox.unreadable > 0) opts.log.warn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
+    const forbid = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
+    this.secrets = 'problem' in target ? [] : endpointSecrets(target.url, target.routingKey);
+    this.outbox = Outbox.open<Parcel>(opts.dir, { ...opts.limits, forbid });
+    if (this.outbox.unreadable > 0) this.logWarn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
     this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
       delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
       failed: (job, info) => this.settle([job], (p) => this.report('failed', p, info)),
@@ -105,6 +109,11 @@ export class Endpoint extends EventEmitter {
     if ('full' in entry) return entry.reason;
     if (this.recovered) this.queue.push({ id: entry.seq, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
     return undefined;
+  }
+
+  /** `text` with every secret of the target masked: for anything shown about this endpoint. */
+  clean(text: string): string {
+    return redact(text, this.secrets);
   }
 
   get pending(): number {
@@ -168,13 +177,27 @@ export class Endpoint extends EventEmitter {
     this.outbox.done(seqs);
   }
 
+  private masked(info: FailInfo): FailInfo {
+    return { ...info, error: this.clean(info.error), ...(info.answer === undefined ? {} : { answer: this.clean(info.answer) }) };
+  }
+
+  private logWarn(text: string): void {
+    this.opts.log.warn(this.clean(text));
+  }
+
+  private logError(text: string): void {
+    this.opts.log.error(this.clean(text));
+  }
+
   private report(event: 'delivered' | 'failed', parcel: Parcel, detail: Outcome | FailInfo): void {
+    // a failure's text may quote the service, an exception or the queue: masked once, here
+    if (event === 'failed') detail = this.masked(detail as FailInfo);
     if (this.listeners(`${event}:${parcel.node}`).length > 0) {
       this.emit(`${event}:${parcel.node}`, parcel, detail);
       return;
     }
     // the node that accepted it is gone (deleted, or not deployed any more)
-    if (event === 'failed') this.opts.log.error(`an alert queued by a node that no longer exists was not delivered: ${(detail as FailInfo).error}`);
+    if (event === 'failed') this.logError(`an alert queued by a node that no longer exists was not delivered: ${(detail as FailInfo).error}`);
   }
 }
 
