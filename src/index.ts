@@ -2,6 +2,8 @@
 export { osRegex } from './osregex';
 export { osMatch } from './osmatch';
 export { parseIntegrations } from './config';
+export { CONFIG_READ_TIMEOUT_MS, ConfigFileError, parseConfigFile, readConfigFile } from './config-file';
+export type { ConfigFileProblem, ReadConfigOptions } from './config-file';
 export { compileFilter, compileRouter } from './filter';
 export type { AlertFilter, FilterCheck, FilterName, FilterVerdict } from './filter';
 export * from './types';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collect, helper, nodeModule, sampleAlerts, sleep, until, useTempUserDir } from './lib/red';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, sleep, statuses, until, useTempUserDir } from './lib/red';
 
 const integrationNode = nodeModule('armor-integration');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -128,6 +129,58 @@ describe('armor-integration node', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('file mode on what is not a config', () => {
+    let dir = '';
+    let rescuer: ChildProcess | undefined;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-int-'));
+    });
+    afterEach(() => {
+      rescuer?.kill('SIGKILL');
+      rescuer = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const CONF = '<ossec_config><integration><name>slack</name><level>10</level></integration></ossec_config>';
+
+    it('refuses a FIFO with a red status without blocking the runtime, and reads a regular file put in its place', async () => {
+      const file = path.join(dir, 'ossec.conf');
+      execFileSync('mkfifo', [file]);
+      // another process writes into the FIFO after 4 s: a runtime blocked reading it is released (and the test fails, not hangs)
+      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], { stdio: 'ignore' });
+      const t0 = Date.now();
+      await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
+      const n1 = helper.getNode('n1') as any;
+      await until(() => statuses('n1').length > 0, 'a status', 2000);
+      await helper.request().get('/armor-integrations/samples').expect(200);
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2000, `deployed and answered after ${ms} ms`);
+      assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.file' });
+      assert.deepEqual(n1.error.args.map((a: unknown[]) => a[0]), ['armor-integration.errors.file']);
+      const caught = collect('caught');
+      n1.receive({ payload: byRule('5712') });
+      await caught.waitFor(1);
+      // the FIFO replaced by an ossec.conf: read at the next poll of the path
+      rescuer.kill('SIGKILL');
+      fs.rmSync(file);
+      fs.writeFileSync(file, CONF);
+      await until(() => statuses('n1').at(-1)?.fill === 'green', 'the regular file to be applied', 8000);
+      const out0 = collect('out0');
+      n1.receive({ payload: byRule('5712') });
+      await out0.waitFor(1);
+    });
+
+    it('says a file holds no <integration> block without quoting it', async () => {
+      const file = path.join(dir, 'settings.xml');
+      fs.writeFileSync(file, '<settings>\n  <password>hunter2<SECRET-ONE</password>\n</settings>\n');
+      await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
+      const n1 = helper.getNode('n1') as any;
+      await until(() => statuses('n1').length > 0, 'a status', 2000);
+      assert.ok(!/hunter2|SECRET/.test(reportedText('n1')), reportedText('n1'));
+      assert.deepEqual(n1.warn.args.map((a: unknown[]) => a[0]), [`${file}: config: no <integration> block found in ${file}`]);
+      assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.invalid' });
+    });
   });
 
   it('answers the editor with the runtime\'s own validation and verdicts, without secrets', async () => {
