@@ -81,6 +81,8 @@ export interface DiskProblem {
 }
 
 const JOURNAL_RETRY_MS = 2000;
+/** A disk problem is logged at most this often (its status shows every change). */
+const DISK_LOG_EVERY_MS = 60_000;
 
 /**
  * Events: `delivered` (parcel, Outcome) and `failed` (parcel, FailInfo), each once per parcel;
@@ -95,6 +97,9 @@ export class Endpoint extends EventEmitter {
   private readonly secrets: string[];
   /** What `disk` last said (its code), to tell changes. */
   private diskShown: string | undefined;
+  /** When the disk's problem was last logged, and whether its end is still to be logged (a nearly full disk can flap). */
+  private diskLoggedAt = -Infinity;
+  private diskLogged = false;
   private retrying?: NodeJS.Timeout;
   /**
    * The parcel of the one-alert post in flight (there is one post at a time), by seq, read once
@@ -188,13 +193,18 @@ export class Endpoint extends EventEmitter {
     const disk = this.diskError;
     if (disk?.code !== this.diskShown) {
       this.diskShown = disk?.code;
-      if (disk) {
+      if (disk && Date.now() - this.diskLoggedAt >= DISK_LOG_EVERY_MS) {
         const every = Math.round((this.opts.journalRetryMs ?? JOURNAL_RETRY_MS) / 100) / 10;
         this.opts.log.error(
           `outbox: ${this.outbox ? 'cannot write the journal' : 'cannot open the outbox'} (${disk.message}); ` +
             `new alerts are refused and delivery goes on, trying again every ${every} s`,
         );
-      } else this.opts.log.warn('outbox: the journal can be written again');
+        this.diskLoggedAt = Date.now();
+        this.diskLogged = true;
+      } else if (!disk && this.diskLogged) {
+        this.opts.log.warn('outbox: the journal can be written again');
+        this.diskLogged = false;
+      }
       this.emit('disk', disk);
       this.emit('changed');
     }
