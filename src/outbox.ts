@@ -285,7 +285,7 @@ export class Outbox<T = unknown> {
 
     let created: boolean;
     try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      makeDir(this.dir);
       removeQuietly(path.join(this.dir, TEMP));
       created = !fs.existsSync(this.file);
       this.fd = fs.openSync(this.file, 'a+', 0o600);
@@ -769,6 +769,22 @@ function readAll(fd: number, buf: Buffer, position: number): void {
     const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
     if (n === 0) throw new Error('outbox journal ended early');
     done += n;
+  }
+}
+
+/**
+ * mkdir -p. Node's recursive mkdir says ENOENT when a parent cannot be made (a read-only or full
+ * disk): the first missing directory is then made alone, to throw the real reason (EROFS, ENOSPC).
+ */
+function makeDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let missing = dir;
+    while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+    fs.mkdirSync(missing, { mode: 0o700 });
+    throw err;
   }
 }
 

@@ -6,13 +6,14 @@
  * is deleted, posting every accepted alert (none twice: the done marks waited in memory).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launcher, type RedProcess } from './lib/launcher';
-import { until } from './lib/red';
+import { collect, helper, nodeModule, sampleAlerts, statuses, until, untilStatus } from './lib/red';
 import { alertsIn, stormAlert, tallyDeliveries } from './lib/storm';
-import { startStub, type Stub } from './lib/stub-server';
+import { json, startStub, type Stub } from './lib/stub-server';
 import { fill, mountTmpfs, unmount } from './lib/tmpfs';
 
 /** Accepted before the disk fills up (one post each: enough done records to use up any slack of the journal's last page). */
@@ -215,5 +216,73 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
     assert.equal(log.match(/outbox: cannot write the journal \(ENOSPC: no space left on device, write\)/g)?.length, 1, 'logged once');
     assert.equal(log.match(/outbox: the journal can be written again/g)?.length, 1, 'and its end once');
     assert.equal(exit, undefined, 'Node-RED is still running');
+  });
+});
+
+describe('an outbox on a read-only file system (in-process Node-RED, real tmpfs remounted read-only)', () => {
+  let mnt = '';
+  let stub: Stub | undefined;
+  before(() => new Promise<void>((r) => helper.startServer(r)));
+  after(() => new Promise<void>((r) => helper.stopServer(r)));
+
+  beforeEach(function () {
+    mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-rofs-'));
+    const why = mountTmpfs(mnt, 8);
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      fs.rmdirSync(mnt);
+      mnt = '';
+      this.skip();
+    }
+    execFileSync('mount', ['-o', 'remount,ro', mnt]);
+    helper.settings({ userDir: mnt });
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await stub?.close();
+    helper.settings({});
+    if (mnt) {
+      unmount(mnt);
+      fs.rmdirSync(mnt);
+    }
+  });
+
+  it('refuses alerts with the reason (EROFS) while the outbox cannot be opened, and opens it by itself once the disk is writable', async () => {
+    const [first, second] = sampleAlerts().filter((a) => a.rule);
+    stub = await startStub(json(202, { status: 'success', message: 'Event processed' }));
+    const flow = [
+      { id: 'f1', type: 'tab', label: 'test' },
+      { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url: `${stub.base}/v2/enqueue`, rate: 1000, burst: 1000 },
+      { id: 'd1', z: 'f1', type: 'armor-pagerduty', service: 'p1', wires: [['sent'], ['failed']] },
+      { id: 'sent', z: 'f1', type: 'helper' },
+      { id: 'failed', z: 'f1', type: 'helper' },
+      { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'f1', type: 'helper' },
+    ];
+    const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+    await helper.load([nodeModule('armor-pagerduty'), nodeModule('armor-pagerduty-service'), catchNode], flow, { p1: { routingKey: 'R0UT1NGKEYSECRET0123456789abcdef' } });
+    const sent = collect('sent');
+    const failed = collect('failed');
+    const caught = collect('caught');
+    const d1 = helper.getNode('d1') as any;
+
+    d1.receive({ payload: first });
+    const [refused] = await failed.waitFor(1);
+    assert.equal(refused.error.kind, 'refused');
+    assert.match(refused.error.message, /^PagerDuty: cannot open the outbox: EROFS: read-only file system/);
+    const [c] = await caught.waitFor(1);
+    assert.match(c.error.message, /EROFS/);
+    // the test helper's RED._ returns the catalogue key
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-pagerduty.status.diskError · sent 0 · failed 1' });
+
+    execFileSync('mount', ['-o', 'remount,rw', mnt]);
+    await until(() => statuses('d1').at(-1)?.fill === 'green', 'the status to clear once the disk is writable', 10_000);
+    d1.receive({ payload: second });
+    const [delivered] = await sent.waitFor(1, 5000);
+    assert.equal(delivered.payload.id, second.id);
+    assert.equal(stub.seen.length, 1);
+    assert.equal(failed.msgs.length, 1);
+    assert.ok(fs.existsSync(path.join(mnt, 'armor-integrations', 'outbox', 'p1', 'journal.jsonl')));
   });
 });

@@ -170,7 +170,7 @@ export class Endpoint extends EventEmitter {
 
   private diskRefusal(): Refusal {
     const disk = this.diskError;
-    return { reason: `cannot write the outbox journal: ${disk?.message ?? 'unknown error'}`, disk };
+    return { reason: `cannot ${this.outbox ? 'write the outbox journal' : 'open the outbox'}: ${disk?.message ?? 'unknown error'}`, disk };
   }
 
   /** Opens the outbox; false on a disk error (kept in openError), other errors are thrown. */
