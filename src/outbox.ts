@@ -31,10 +31,10 @@
  * Write errors (a full disk: ENOSPC or EDQUOT; EIO, EROFS, ...) never leave the outbox
  * inconsistent and never throw out of done() or a compaction: add() refuses the entry (it throws
  * an `OutboxDiskError`, nothing of it is kept); done() marks the entries done in memory at once
- * (next() and read() no longer return them) and keeps the record to write, which goes with the
- * next write that succeeds (an add, a done, `flush()`); a compaction that fails leaves the old
- * journal whole and is tried again later. `writeError` tells whether the journal is behind
- * (the last write failed); `flush()` retries. Done marks that were never written are lost if
+ * (next() and read() no longer return them) and keeps the record to write; a compaction that
+ * fails leaves the old journal whole and is tried again later. From then on `writeError` is set
+ * and nothing is written (add() refuses at once, done() only keeps its marks) until `flush()`,
+ * which the caller calls now and then, writes the marks kept. Done marks that were never written are lost if
  * the process stops before a write succeeds: those entries are pending again after a restart.
  *
  * Durability: every add()/done() is written with one write(2) to the journal before it returns.
@@ -344,7 +344,7 @@ export class Outbox<T = unknown> {
   /**
    * Appends `data` to the journal before returning, or refuses it when it would take the outbox
    * past a limit. Throws if the data contains a `forbid` string (nothing is written) or, on a
-   * write error, an `OutboxDiskError` (nothing of the entry is kept; see `writeError`).
+   * write error or while `writeError` is set, an `OutboxDiskError` (nothing of the entry is kept).
    */
   add(data: T): OutboxEntry<T> | OutboxFull {
     this.assertOpen();
@@ -352,6 +352,8 @@ export class Outbox<T = unknown> {
     const json = JSON.stringify(data);
     if (json === undefined) throw new TypeError('outbox: data is not JSON');
     this.assertNoSecret(json);
+    // while the journal is behind, only flush() writes (a storm on a full disk costs no write each)
+    if (this.failure) throw this.failure;
     if (this.liveCount >= maxEntries) return full(`${this.liveCount} entries, limit ${maxEntries}`);
     const seq = this.nextSeq;
     const at = Date.now();
@@ -373,7 +375,7 @@ export class Outbox<T = unknown> {
    * Marks entries delivered (or finally failed): appends one `done` record before returning.
    * Takes ids (the decimal seq) or seqs. Ids that are not pending are ignored. Returns how many
    * entries were removed. A write error does not throw: the entries are done in memory and
-   * their record is written by the next write that succeeds (see `writeError`, `flush()`).
+   * their record is kept for `flush()` (see `writeError`).
    */
   done(ids: Iterable<string | number>): number {
     this.assertOpen();
@@ -390,7 +392,7 @@ export class Outbox<T = unknown> {
     for (const i of found) this.retire(i);
     this.cleanIndexIfWorth();
     this.obsolete++;
-    if (!this.tryAppend(doneRecord(seqs))) for (const seq of seqs) this.unsavedDone.push(seq);
+    if (this.failure || !this.tryAppend(doneRecord(seqs))) for (const seq of seqs) this.unsavedDone.push(seq);
     this.compactIfWorth();
     return found.size;
   }
@@ -618,7 +620,7 @@ export class Outbox<T = unknown> {
 
   /** Compacts when obsolete records dominate; a failure waits for MIN_OBSOLETE more (or a flush) to try again. */
   private compactIfWorth(): void {
-    if (this.obsolete <= MIN_OBSOLETE || this.obsolete < this.compactRetryAt || this.fileSize - this.liveBytes <= this.liveBytes) return;
+    if (this.failure || this.obsolete <= MIN_OBSOLETE || this.obsolete < this.compactRetryAt || this.fileSize - this.liveBytes <= this.liveBytes) return;
     try {
       this.compact();
     } catch (err) {

@@ -454,7 +454,7 @@ describe('persistent outbox on a full disk (a real 8 MiB tmpfs)', () => {
     assert.equal(fs.statSync(o.file).size % PAGE, 0, 'the journal ends on a page boundary');
   }
 
-  it('keeps done marks in memory when they cannot be written, refuses adds with ENOSPC, and writes the marks once space returns', () => {
+  it('keeps done marks in memory when they cannot be written, refuses adds with ENOSPC, and flush() writes the marks once space returns', () => {
     const o = outbox();
     for (let i = 1; i <= 3; i++) o.add({ i });
     padToPage(o, 4, 4);
@@ -489,19 +489,21 @@ describe('persistent outbox on a full disk (a real 8 MiB tmpfs)', () => {
     assert.deepEqual(items(outbox()), [1, 2, 3]);
   });
 
-  it('opens a new journal on a full disk, refuses adds until space returns, then writes its meta record first', () => {
+  it('opens a new journal on a full disk, refuses adds until flush() finds space again, then writes its meta record first', () => {
     fill(filler);
     const o = outbox(); // does not throw
     assert.ok(isDiskFull(o.writeError), String(o.writeError));
     assert.throws(() => o.add({ i: 1 }), isDiskFull);
     fs.unlinkSync(filler);
+    assert.throws(() => o.add({ i: 1 }), isDiskFull, 'refused until flush() finds the disk writable');
+    assert.equal(o.flush(), true);
     assert.ok(!isFull(o.add({ i: 1 })));
     assert.equal(o.writeError, undefined);
     assert.match(journal(), /^\{"op":"meta","v":1,"next":1\}\n\{"op":"add","seq":1,/);
     assert.deepEqual(items(reopen(o)), [1]);
   });
 
-  it('survives a compaction that fails for want of space inside done(): the journal stays whole and compacts once space returns', () => {
+  it('on a full disk, a compaction fails cleanly and done() puts it off: the journal stays whole and compacts once space returns', () => {
     const o = outbox();
     for (let i = 1; i <= 2500; i++) o.add({ i });
     for (let i = 1; i <= 900; i++) o.done([i]);
@@ -510,7 +512,11 @@ describe('persistent outbox on a full disk (a real 8 MiB tmpfs)', () => {
     const before = journal();
     fill(filler);
 
-    // the last 1600: obsolete records now dominate, so done() compacts, which needs space
+    assert.throws(() => o.compact(), isDiskFull);
+    assert.equal(journal(), before, 'the old journal is whole');
+    assert.deepEqual(fs.readdirSync(dir), [OUTBOX_JOURNAL], 'no temp file left');
+    assert.equal(o.next(1, 900)[0].data.i, 901, 'and still read');
+    // the last 1600: obsolete records now dominate, so done() would compact, which needs space
     assert.equal(o.done(Array.from({ length: 1601 }, (_, k) => 901 + k)), 1601);
     assert.ok(isDiskFull(o.writeError), String(o.writeError));
     assert.equal(journal(), before, 'the old journal is whole');
