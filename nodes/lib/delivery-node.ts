@@ -120,7 +120,10 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   runtime?.on(`delivered:${node.id}`, onDelivered);
   runtime?.on(`failed:${node.id}`, onFailed);
   runtime?.on('disk', onDisk);
-  if (runtime?.diskError) diskShort = diskText(runtime.diskError);
+  if (runtime?.diskError) {
+    diskShort = diskText(runtime.diskError);
+    render();
+  }
 
   /** Queues one parcel; returns why not, if it could not be. */
   const accept = (msg: Msg, render: Parcel['render']): Refusal | undefined =>

@@ -116,6 +116,7 @@ export class Endpoint extends EventEmitter {
   constructor(private readonly opts: EndpointOptions) {
     super();
     const target = opts.target();
+    this.setMaxListeners(0); // every delivery node on the config node listens for `disk`
     this.secrets = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
     this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
       delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
