@@ -206,14 +206,14 @@ export class Endpoint extends EventEmitter {
       this.diskShown = disk?.code;
       if (disk && Date.now() - this.diskLoggedAt >= DISK_LOG_EVERY_MS) {
         const every = Math.round((this.opts.journalRetryMs ?? JOURNAL_RETRY_MS) / 100) / 10;
-        this.opts.log.error(
+        this.logError(
           `outbox: ${this.outbox ? 'cannot write the journal' : 'cannot open the outbox'} (${disk.message}); ` +
             `new alerts are refused and delivery goes on, trying again every ${every} s`,
         );
         this.diskLoggedAt = Date.now();
         this.diskLogged = true;
       } else if (!disk && this.diskLogged) {
-        this.opts.log.warn('outbox: the journal can be written again');
+        this.logWarn('outbox: the journal can be written again');
         this.diskLogged = false;
       }
       this.emit('disk', disk);
@@ -236,7 +236,7 @@ export class Endpoint extends EventEmitter {
         if (this.openOutbox()) this.recover(0);
       } else this.outbox.flush();
     } catch (e) {
-      this.opts.log.error(`outbox: ${(e as Error).message}`);
+      this.logError(`outbox: ${(e as Error).message}`);
     }
     this.checkDisk();
   }
@@ -249,7 +249,7 @@ export class Endpoint extends EventEmitter {
       batch = this.outbox.next(1000, afterSeq);
     } catch (e) {
       // a read error: try again a little later, from where it stopped
-      this.opts.log.error(`outbox: cannot read the journal: ${(e as Error).message}`);
+      this.logError(`outbox: cannot read the journal: ${(e as Error).message}`);
       this.recovering = setTimeout(() => this.recover(afterSeq), this.opts.journalRetryMs ?? JOURNAL_RETRY_MS);
       return;
     }
@@ -297,7 +297,7 @@ export class Endpoint extends EventEmitter {
     try {
       if (missing.length > 0) this.outbox.read(missing).forEach((parcel, k) => fromDisk.set(missing[k], parcel));
     } catch (e) {
-      this.opts.log.error(`outbox: cannot read back ${missing.length} alert(s) to report their outcome: ${(e as Error).message}`);
+      this.logError(`outbox: cannot read back ${missing.length} alert(s) to report their outcome: ${(e as Error).message}`);
     }
     for (const job of jobs) {
       const parcel = this.inFlight.get(job.id) ?? fromDisk.get(job.id);
@@ -306,13 +306,13 @@ export class Endpoint extends EventEmitter {
       try {
         each(parcel, job);
       } catch (e) {
-        this.opts.log.error(`an alert's outcome could not be reported: ${(e as Error).message}`);
+        this.logError(`an alert's outcome could not be reported: ${(e as Error).message}`);
       }
     }
     try {
       this.outbox.done(seqs);
     } catch (e) {
-      this.opts.log.error(`outbox: ${(e as Error).message}`);
+      this.logError(`outbox: ${(e as Error).message}`);
     }
     this.checkDisk();
   }
