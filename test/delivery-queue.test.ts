@@ -323,7 +323,7 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
     }
   });
 
-  it("waits at least a 5xx answer's Retry-After, and no longer than the backoff when that is longer", () => {
+  it("takes a 5xx answer's Retry-After as the least wait: the longer of it and the backoff", () => {
     assert.equal(retryDelay(SLACK_POLICY, 1, top, 30_000), 30_000);
     assert.equal(retryDelay(SLACK_POLICY, 1, bottom, 0), 500);
     assert.equal(retryDelay(SLACK_POLICY, 10, () => 0.5, 1000), 225_000);
