@@ -11,6 +11,8 @@ import { describeEndpoint } from './secrets';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Deepest element nesting accepted in a config text (an element at level 101 is refused). */
+export const MAX_XML_DEPTH = 100;
 
 /** What each tag must be, as said in error messages. Its keys are the only tags allowed. */
 const EXPECT = {
@@ -82,6 +84,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   cdataPropName: '#cdata',
   captureMetaData: true,
+  // the synthetic root is level 0 here: the levels of the operator's text are counted
+  maxNestedTags: MAX_XML_DEPTH,
 });
 
 /** The one way an issue is worded: where (block and tag), then what was expected and found. */
@@ -146,7 +150,9 @@ function readDocument(xmlText: string, errors: ConfigIssue[]): Doc | undefined {
   try {
     tree = parser.parse(wrapped) as XmlNode[];
   } catch (e) {
-    return fail(`XML could not be read: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    if (/nested tags exceeded/i.test(message)) return fail(`XML nesting deeper than ${MAX_XML_DEPTH} levels is refused`);
+    return fail(`XML could not be read: ${message}`);
   }
   const blocks: XmlNode[] = [];
   const collect = (nodes: XmlNode[]): void => {

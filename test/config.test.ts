@@ -123,6 +123,16 @@ describe('parseIntegrations: the document', () => {
     );
   });
 
+  it('accepts elements nested 100 levels deep and refuses 101, saying why', () => {
+    const nested = (depth: number) => `<a>`.repeat(depth - 2) + '<integration><name>slack</name></integration>' + `</a>`.repeat(depth - 2);
+    assert.equal(only(parseIntegrations(nested(100))).name, 'slack'); // <name> is at level 100
+    assert.equal(failure(parseIntegrations(nested(101))), 'config: XML nesting deeper than 100 levels is refused');
+    const beside = (depth: number) => '<integration><name>slack</name></integration>' + '<b>'.repeat(depth) + '</b>'.repeat(depth);
+    assert.equal(only(parseIntegrations(beside(100))).name, 'slack');
+    assert.equal(failure(parseIntegrations(beside(101))), 'config: XML nesting deeper than 100 levels is refused');
+    assert.equal(failure(parseIntegrations('<b>'.repeat(100_000) + '</b>'.repeat(100_000))), 'config: XML nesting deeper than 100 levels is refused');
+  });
+
   it('refuses a config over 1 MiB counted in UTF-8 bytes, and accepts exactly 1 MiB', () => {
     const head = `<integration><name>slack</name><hook_url>${HOOK}</hook_url></integration><!--`;
     const pad = (bytes: number) => head + 'x'.repeat(bytes - head.length - 3) + '-->';

@@ -188,6 +188,17 @@ describe('postJson to a Slack webhook', () => {
     });
   });
 
+  it('reports 408 Request Timeout as transient (retried like a 5xx), with its Retry-After, and the other 4xx as permanent', async () => {
+    const timedOut = await serve(answer(408, 'Request Timeout', { 'Retry-After': '2' }));
+    assert.deepEqual(await slack(timedOut), { kind: 'transient', status: 408, retryAfterMs: 2000, error: 'HTTP 408 Request Timeout', body: 'Request Timeout' });
+    const pd408 = await serve(json(408, { status: 'timeout', message: 'Request Timeout' }));
+    assert.equal((await pagerduty(pd408)).kind, 'transient');
+    for (const status of [401, 405, 409, 413, 422]) {
+      const other = await serve(answer(status, 'nope'));
+      assert.deepEqual([status, (await slack(other)).kind, (await pagerduty(other)).kind], [status, 'permanent', 'permanent']);
+    }
+  });
+
   it('quotes the status text, not the page, for an HTML error page', async () => {
     const page = '<html><body><h1>502 Bad Gateway</h1></body></html>';
     const stub = await serve((_req, res) => res.writeHead(502, { 'Content-Type': 'text/html' }).end(page));

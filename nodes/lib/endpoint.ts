@@ -62,7 +62,7 @@ export interface EndpointOptions {
   build(parcel: Parcel, secret: string): unknown;
   /** The body of a digest of several (only when the policy digests). */
   digest?(parcels: Parcel[]): unknown;
-  log: { warn(text: string): void; error(text: string): void };
+  log: { info?(text: string): void; warn(text: string): void; error(text: string): void };
   /** While the disk cannot be written: how often to try the journal again (default 2 s). */
   journalRetryMs?: number;
 }
@@ -336,9 +336,19 @@ export class Endpoint extends EventEmitter {
       this.emit(`${event}:${parcel.node}`, parcel, detail);
       return;
     }
-    // the node that accepted it is gone (deleted, or not deployed any more)
-    if (event === 'failed') this.logError(`an alert queued by a node that no longer exists was not delivered: ${(detail as FailInfo).error}`);
+    // the node that accepted it is gone (deleted, or not deployed any more): the log is its only report
+    const alert = describeAlert(parcel.msg.payload);
+    if (event === 'failed') this.logError(`an alert queued by a node that no longer exists was not delivered${alert}: ${(detail as FailInfo).error}`);
+    else this.opts.log.info?.(this.clean(`an alert queued by a node that no longer exists was delivered${alert} (HTTP ${(detail as Outcome).status}, attempts ${detail.attempts})`));
   }
+}
+
+/** ` (alert <id>, rule <rule.id>)` for a log line, from what the parcel holds; empty when it holds no alert id. */
+function describeAlert(payload: unknown): string {
+  const p = payload as { id?: unknown; rule?: { id?: unknown } } | null;
+  if (!p || typeof p !== 'object' || (typeof p.id !== 'string' && typeof p.id !== 'number')) return '';
+  const rule = p.rule && (typeof p.rule.id === 'string' || typeof p.rule.id === 'number') ? `, rule ${p.rule.id}` : '';
+  return ` (alert ${String(p.id).slice(0, 40)}${rule.slice(0, 40)})`;
 }
 
 function outcome(job: Job, result: SendResult, batch: number): Outcome {
