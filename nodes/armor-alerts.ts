@@ -43,10 +43,13 @@ function checkpointFile(userDir: string | undefined, id: string): string {
   return path.join(userDir ?? path.join(os.homedir(), '.node-red'), 'armor-integrations', 'checkpoints', `${id.replace(/[^\w.-]/g, '_')}.json`);
 }
 
+/** A saved checkpoint: `{ dev, ino, offset }` and the file's head fingerprint (a checkpoint saved before the fingerprint existed loads without it). */
 function readCheckpoint(file: string): Checkpoint | undefined {
   try {
     const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
-    return typeof c.dev === 'string' && typeof c.ino === 'string' && Number.isInteger(c.offset) ? c : undefined;
+    if (typeof c.dev !== 'string' || typeof c.ino !== 'string' || !Number.isInteger(c.offset)) return undefined;
+    const { dev, ino, offset, headBytes, headSha256 } = c;
+    return Number.isInteger(headBytes) && typeof headSha256 === 'string' ? { dev, ino, offset, headBytes, headSha256 } : { dev, ino, offset };
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { parseIntegrations } from '../src/config/parse';
+import { ConfigFileError, parseConfigFile } from '../src/config/file';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
 import { unsetEnvReference } from '../src/services/targets';
 import { isAlert } from '../src/source/lines';
@@ -45,11 +46,20 @@ function infoOf(i: Integration): IntegrationInfo {
   });
 }
 
-/** The config text a node definition stands for, and where it comes from (for messages). */
+/** The config text of a form or XML node definition, and where it comes from (for messages). */
 function configText(def: IntegrationNodeDef): { text: string; origin: string } {
-  if (def.mode === 'file') return { text: fs.readFileSync(def.file ?? '', 'utf8'), origin: def.file ?? '' };
   if (def.mode === 'xml') return { text: def.xml ?? '', origin: 'XML' };
   return { text: rowsToXml(def.rules ?? []), origin: 'form' };
+}
+
+/** The parsed config a node definition stands for; a file is read asynchronously (src/config-file). */
+function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult> {
+  if (def.mode === 'file') return parseConfigFile(def.file);
+  try {
+    return Promise.resolve(parseIntegrations(configText(def).text));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 function summary(result: ParseResult): string {
@@ -73,19 +83,33 @@ export = (RED: NodeAPI) => {
     };
     const ticker = statusTicker(render);
 
-    /** Applies a config, or keeps the one in force and says why. */
-    function load(): void {
-      let text: string;
-      let origin: string;
+    let closed = false;
+    /** Bumped by each read of the file: only the latest read's outcome is applied. */
+    let reading = 0;
+
+    /** Reads the config file (never blocking: src/config-file) and applies it, or keeps the one in force and says why. */
+    async function loadFile(): Promise<void> {
+      const mine = ++reading;
+      let result: ParseResult;
       try {
-        ({ text, origin } = configText(def));
+        result = await parseConfigFile(def.file);
       } catch (e) {
-        const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-        node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
-        setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason }));
+        if (mine === reading && !closed) refused(e);
         return;
       }
-      const result = parseIntegrations(text);
+      if (mine === reading && !closed) apply(result, def.file ?? '');
+    }
+
+    /** A config that could not be read: the one in force stays; the status says why. */
+    function refused(e: unknown): void {
+      const known = e instanceof ConfigFileError;
+      const reason = known ? e.reason : (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
+      setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: known ? e.brief : reason }));
+    }
+
+    /** Applies a parsed config, or keeps the one in force and says why. */
+    function apply(result: ParseResult, origin: string): void {
       for (const w of result.warnings) node.warn(`${origin}: ${w.message}`);
       for (const i of result.integrations) {
         for (const [tag, value] of [['hook_url', i.hookUrl], ['api_key', i.apiKey]] as const) {
@@ -113,14 +137,37 @@ export = (RED: NodeAPI) => {
       render();
     }
 
-    load();
+    // Messages that arrive while the file is first read wait for it (in order), as they would
+    // have waited for a synchronous read.
+    let firstRead: Promise<void> | null = null;
+    if (def.mode === 'file') {
+      firstRead = loadFile().finally(() => {
+        firstRead = null;
+      });
+    } else {
+      let config: { text: string; origin: string } | undefined;
+      try {
+        config = configText(def);
+      } catch (e) {
+        refused(e);
+      }
+      if (config) apply(parseIntegrations(config.text), config.origin);
+    }
     const watched = def.mode === 'file' && def.file ? def.file : undefined;
     const onFileChange = (cur: fs.Stats, prev: fs.Stats) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) load();
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino || cur.mode !== prev.mode) void loadFile();
     };
     if (watched) fs.watchFile(watched, { interval: 1000, persistent: false }, onFileChange);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      if (firstRead) {
+        firstRead.then(() => route(msg, send, done)).catch((e: Error) => done(e));
+        return;
+      }
+      route(msg, send, done);
+    });
+
+    function route(msg: NodeMessageInFlow, send: Send, done: Done): void {
       const config = active;
       if (!config) {
         done(new Error(RED._('armor-integration.errors.noConfig')));
@@ -161,9 +208,10 @@ export = (RED: NodeAPI) => {
         }
       }
       done();
-    });
+    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       ticker.stop();
       if (watched) fs.unwatchFile(watched, onFileChange);
       done();
@@ -175,22 +223,22 @@ export = (RED: NodeAPI) => {
   // The editor validates with this same library, so it shows the runtime's own messages.
   RED.httpAdmin.post('/armor-integration/check', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const body = (req.body ?? {}) as IntegrationNodeDef & { alert?: unknown };
-    let result: ParseResult;
-    try {
-      result = parseIntegrations(configText(body).text);
-    } catch (e) {
-      res.json({ integrations: [], errors: [{ block: -1, message: (e as Error).message }], warnings: [] });
-      return;
-    }
-    const verdicts =
-      body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
-    // secrets stay out of the answer: the editor only needs to know one was given
-    const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
-      ...rest,
-      hasHookUrl: hookUrl !== undefined,
-      hasApiKey: apiKey !== undefined,
-    }));
-    res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
+    parsedConfig(body).then(
+      (result) => {
+        const verdicts =
+          body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
+        // secrets stay out of the answer: the editor only needs to know one was given
+        const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
+          ...rest,
+          hasHookUrl: hookUrl !== undefined,
+          hasApiKey: apiKey !== undefined,
+        }));
+        res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
+      },
+      (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
+    ).catch((e: Error) => {
+      if (!res.headersSent) res.status(500).json({ error: e.message });
+    });
   });
   (require('./lib/editor-api') as typeof import('./lib/editor-api')).integrationEditorApi(RED); // import, sample alerts
 };

@@ -2,6 +2,8 @@
 export { osRegex } from './engines/osregex';
 export { osMatch } from './engines/osmatch';
 export { parseIntegrations } from './config/parse';
+export { CONFIG_READ_TIMEOUT_MS, ConfigFileError, parseConfigFile, readConfigFile } from './config/file';
+export type { ConfigFileProblem, ReadConfigOptions } from './config/file';
 export { compileFilter, compileRouter } from './filter';
 export type { AlertFilter, FilterCheck, FilterName, FilterVerdict } from './filter';
 export * from './types';
@@ -23,6 +25,7 @@ export type { SlackColor, SlackDigestOptions, SlackLayout, SlackMessage, SlackMe
 export { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from './services/pagerduty/event';
 export type { PagerDutyAction, PagerDutyEvent, PagerDutyEventOptions, PagerDutySeverity } from './services/pagerduty/event';
 export { postJson, redact, describeEndpoint } from './delivery/sender';
+export { endpointSecrets, urlSecrets } from './delivery/secrets';
 export type { Service, SendKind, SendOptions, SendResult } from './delivery/sender';
 export { proxyFromEnv, bypassesProxy } from './delivery/proxy';
 export type { ProxyConfig } from './delivery/proxy';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { launcher, type RedProcess, type Runtime } from './lib/launcher';
 import { SHARED, sleep, until } from './lib/red';
-import { answer, json, startStub, type Stub } from './lib/stub-server';
+import { answer, json, startStub, type Handler, type Stub } from './lib/stub-server';
 
 /** The library as the tarball ships it (npm test builds first). */
 const lib: typeof import('../src/index') = require('../dist/src/index.js');
@@ -224,6 +224,37 @@ async function importExample(page: Page, example: string): Promise<void> {
   await clickUntil(examples.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${example}$`) }), page.locator('#red-ui-clipboard-dialog-ok:not([disabled])'));
   await page.click('#red-ui-clipboard-dialog-ok');
   await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'hidden' });
+}
+
+/**
+ * Markup that runs script once the browser makes an element of it (the image `x` fails to load):
+ * `window.__pwned` becomes `n`.
+ */
+const hostile = (n: number) => `<img src=x onerror=window.__pwned=${n}>`;
+
+/** Markup as a text node of XML: the runtime decodes it back into `hostile(n)`. */
+const inXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** What hostile text did to the page: the elements it made, and whether its script ran. */
+function harm(page: Page): Promise<{ images: number; pwned: unknown }> {
+  return page.evaluate(() => ({ images: document.querySelectorAll('img[src="x"]').length, pwned: (window as any).__pwned }));
+}
+
+/** Closes every notification (a closed one may still be sliding out of the page). */
+function closeNotifications(page: Page): Promise<void> {
+  return page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n: any) => n.close?.()));
+}
+
+/**
+ * The open notification whose text starts with `prefix`, read at once (it may slide away): its
+ * text and the number of images in it.
+ */
+async function notification(page: Page, prefix: string): Promise<{ text: string; images: number }> {
+  const found = await page.waitForFunction((p) => {
+    const n = Array.from(document.querySelectorAll('.red-ui-notification')).find((e: any) => !e.closed && (e.textContent ?? '').startsWith(p));
+    return n ? { text: n.textContent ?? '', images: n.querySelectorAll('img').length } : false;
+  }, prefix);
+  return (await found.jsonValue()) as { text: string; images: number };
 }
 
 // ---------------------------------------------------------------- the tests, per runtime
@@ -709,6 +740,138 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
           await page.close();
         });
       }
+    });
+
+    describe('text from a service, an alert or a config reaches the editor as text, never as markup', () => {
+      let receiver: Stub | undefined;
+      /** How the stand-in for Slack and PagerDuty answers the next request. */
+      let reply: Handler = answer(200, 'ok');
+      /** The pages the tests open, each its own (one that fails leaves the next a clean editor). */
+      const pages: Page[] = [];
+      const open = async (): Promise<Watched> => {
+        const w = await openEditor(context!, base);
+        pages.push(w.page);
+        await w.page.evaluate(() => RED.workspaces.show('c0a0000000000001'));
+        return w;
+      };
+
+      before(async () => {
+        receiver = await startStub((req, res, body) => reply(req, res, body));
+        await launcher.deployFlows(base, [
+          { id: 'c0a0000000000001', type: 'tab', label: 'hostile answers' },
+          { id: 'c0a0000000000002', z: 'c0a0000000000001', type: 'armor-slack', version: 1, webhook: 'c0a0000000000004', layout: 'attachment', dedupWindow: 0, x: 200, y: 100, wires: [[], []] },
+          { id: 'c0a0000000000003', z: 'c0a0000000000001', type: 'armor-pagerduty', version: 1, service: 'c0a0000000000005', x: 200, y: 200, wires: [[], []] },
+          { id: 'c0a0000000000004', type: 'armor-slack-webhook', name: 'hostile', version: 1, rate: 50, burst: 50, digestAbove: 1000, credentials: { url: `${receiver.base}/services/TXS/BXS/hostile` } },
+          { id: 'c0a0000000000005', type: 'armor-pagerduty-service', name: 'hostile', version: 1, region: 'custom', url: `${receiver.base}/v2/enqueue`, rate: 50, burst: 50, credentials: { routingKey: 'xss0r0ut1ng0key00000000000000042' } },
+        ]);
+      });
+
+      after(async () => {
+        for (const page of pages) await page.close();
+        await launcher.deployFlows(base, []);
+        await receiver?.close();
+      });
+
+      it('Slack answering 500 {"message":"<img onerror>"} to Send test, then 400 <img onerror> to the node\'s button: each error shown as text, in the notification and beside the button, no script runs', async () => {
+        const w = await open();
+        const { page } = w;
+        reply = json(500, { message: hostile(1) });
+        await openDialog(page, 'c0a0000000000002');
+        await page.locator('#armor-slack-sample option').first().waitFor({ state: 'attached' });
+        await closeNotifications(page);
+        const posts = receiver!.seen.length;
+        await page.click('#armor-slack-test');
+        const expected = t('armor-slack.test.failed', { error: `HTTP 500 ${hostile(1)}` });
+        const shown = await notification(page, t('armor-slack.test.failed', { error: 'HTTP 500' }));
+        assert.deepEqual(shown, { text: expected, images: 0 });
+        await page.locator('#armor-slack-test-result', { hasText: expected }).waitFor();
+        assert.equal(await page.locator('#armor-slack-test-result').textContent(), expected);
+        await page.click('#node-dialog-cancel');
+        // the node's button on the canvas: its answer goes to a notification only
+        reply = json(400, { error: hostile(2) });
+        await closeNotifications(page);
+        await onCanvas(page, 'c0a0000000000002').locator('.red-ui-flow-node-button').click();
+        const again = await notification(page, t('armor-slack.test.failed', { error: 'HTTP 400' }));
+        assert.deepEqual(again, { text: t('armor-slack.test.failed', { error: `HTTP 400 ${hostile(2)}` }), images: 0 });
+        assert.deepEqual(await harm(page), { images: 0, pwned: undefined });
+        assert.equal(receiver!.seen.length, posts + 2);
+        assertNoPageErrors(w);
+        await page.close();
+      });
+
+      it('a PagerDuty custom endpoint answering 202 <img onerror>, then 400 with <img onerror> as its reason phrase: both shown as text, no script runs', async () => {
+        const w = await open();
+        const { page } = w;
+        reply = answer(202, hostile(3));
+        await openDialog(page, 'c0a0000000000003');
+        await page.locator('#armor-pagerduty-sample option').first().waitFor({ state: 'attached' });
+        await closeNotifications(page);
+        await page.click('#armor-pagerduty-test');
+        const accepted = t('armor-pagerduty.test.ok', { status: 202, answer: hostile(3) });
+        assert.deepEqual(await notification(page, t('armor-pagerduty.test.ok', { status: 202, answer: '' })), { text: accepted, images: 0 });
+        await page.locator('#armor-pagerduty-test-result', { hasText: accepted }).waitFor();
+        assert.equal(await page.locator('#armor-pagerduty-test-result').textContent(), accepted);
+
+        reply = (_req, res) => res.writeHead(400, hostile(4)).end();
+        await closeNotifications(page);
+        await page.click('#armor-pagerduty-test');
+        const refused = t('armor-pagerduty.test.failed', { error: `HTTP 400 ${hostile(4)}` });
+        assert.deepEqual(await notification(page, t('armor-pagerduty.test.failed', { error: 'HTTP 400' })), { text: refused, images: 0 });
+        await page.locator('#armor-pagerduty-test-result', { hasText: refused }).waitFor();
+        assert.equal(await page.locator('#armor-pagerduty-test-result').textContent(), refused);
+        await page.click('#node-dialog-cancel');
+        assert.deepEqual(await harm(page), { images: 0, pwned: undefined });
+        assertNoPageErrors(w);
+        await page.close();
+      });
+
+      it('markup in an imported config, in its error messages, in a row and in an explained alert: shown as text in the import box, the rows and the explain box', async () => {
+        const w = await open();
+        const { page } = w;
+        const name = `custom-${hostile(5)}`;
+        const xml = [
+          `<integration><name>${inXml(name)}</name><group>${inXml(hostile(6))}</group><alert_format>json</alert_format></integration>`,
+          `<integration><name>slack</name><level>${inXml(hostile(7))}</level></integration>`,
+        ].join('\n');
+        const parsed = lib.parseIntegrations(xml);
+        assert.deepEqual([parsed.integrations.map((i) => i.name), parsed.errors.length], [[name], 1]);
+        const id = await dragFromPalette(page, 'armor-integration', 500, 300);
+        await openDialog(page, id);
+        await page.click('#armor-integration-import');
+        // the tray's title is the catalogue's text, its "<integration>" included
+        await page.locator('#armor-import-xml').waitFor();
+        assert.equal(await page.locator('.red-ui-tray-titlebar li').last().textContent(), t('armor-integration.import.title'));
+        await page.fill('#armor-import-xml', xml);
+        await page.locator('#armor-import-summary', { hasText: t('armor-integration.import.found', { count: 1 }) }).waitFor();
+        assert.deepEqual(await page.locator('.armor-import-item b').allTextContents(), [name]);
+        assert.deepEqual(await page.locator('.armor-import-error').allTextContents(), parsed.errors.map((e) => e.message));
+        await page.click('#armor-import-apply');
+        await page.locator('#armor-import-apply').waitFor({ state: 'detached' });
+        assert.equal(await page.inputValue('#node-input-rules-container > li input.armor-name'), name);
+
+        // an alert with markup in its fields, explained against the imported row
+        const alert = { rule: { level: 3, id: '5712', description: hostile(8), groups: [hostile(6)] }, agent: { id: '001', name: hostile(9) }, location: hostile(10) };
+        await page.fill('#armor-integration-alert', JSON.stringify(alert));
+        await page.locator('#armor-integration-verdicts .armor-verdict-pass').waitFor();
+        const verdict = lib.compileFilter(parsed.integrations[0]).explain(alert);
+        assert.equal(
+          await page.locator('#armor-integration-verdicts .armor-verdict > div').first().textContent(),
+          `✓ #1 ${name}: ${t('armor-integration.explain.passes', { output: 1 })}`,
+        );
+        assert.deepEqual(await page.locator('#armor-integration-verdicts .armor-checks li').allTextContents(), verdict.checks.map((c) => `${c.pass ? '✓' : '✗'} ${c.filter}: ${c.reason}`));
+
+        // the runtime's error for a row with markup in a field, on the row and in the field's tooltip
+        const row = page.locator('#node-input-rules-container > li').first();
+        await row.locator('input.armor-level').fill(hostile(11));
+        const [levelError] = lib.parseIntegrations(form.rowsToXml([{ name, level: hostile(11), group: hostile(6), location_syntax: 'os_regex' }])).errors;
+        await row.locator('.armor-row-errors', { hasText: levelError.message }).waitFor();
+        assert.deepEqual(await row.locator('.armor-row-error').allTextContents(), [levelError.message]);
+        assert.equal(await row.locator('input.armor-level').getAttribute('title'), levelError.message);
+        await page.click('#node-dialog-cancel');
+        assert.deepEqual(await harm(page), { images: 0, pwned: undefined });
+        assertNoPageErrors(w);
+        await page.close();
+      });
     });
   });
 }

@@ -123,6 +123,16 @@ describe('parseIntegrations: the document', () => {
     );
   });
 
+  it('accepts elements nested 100 levels deep and refuses 101, saying why', () => {
+    const nested = (depth: number) => `<a>`.repeat(depth - 2) + '<integration><name>slack</name></integration>' + `</a>`.repeat(depth - 2);
+    assert.equal(only(parseIntegrations(nested(100))).name, 'slack'); // <name> is at level 100
+    assert.equal(failure(parseIntegrations(nested(101))), 'config: XML nesting deeper than 100 levels is refused');
+    const beside = (depth: number) => '<integration><name>slack</name></integration>' + '<b>'.repeat(depth) + '</b>'.repeat(depth);
+    assert.equal(only(parseIntegrations(beside(100))).name, 'slack');
+    assert.equal(failure(parseIntegrations(beside(101))), 'config: XML nesting deeper than 100 levels is refused');
+    assert.equal(failure(parseIntegrations('<b>'.repeat(100_000) + '</b>'.repeat(100_000))), 'config: XML nesting deeper than 100 levels is refused');
+  });
+
   it('refuses a config over 1 MiB counted in UTF-8 bytes, and accepts exactly 1 MiB', () => {
     const head = `<integration><name>slack</name><hook_url>${HOOK}</hook_url></integration><!--`;
     const pad = (bytes: number) => head + 'x'.repeat(bytes - head.length - 3) + '-->';
@@ -224,7 +234,10 @@ describe('parseIntegrations: the samples of ../shared', () => {
       r.errors[0].message,
       `integration #1 (slack): <options> must be a JSON object, got "JSON": Unexpected token 'J', "JSON" is not valid JSON`,
     );
-    assert.equal(r.errors[4].message, 'integration #5 (custom-integration): <hook_url> must be an http(s) URL or ${ENV_VAR}, got "WEBHOOK"');
+    assert.equal(
+      r.errors[4].message,
+      'integration #5 (custom-integration): <hook_url> must be an http(s) URL or ${ENV_VAR}, got a value that is not a URL (not shown: it may be a secret)',
+    );
   });
 
   it('keeps the 7 valid blocks, in order, with their filters', () => {
@@ -287,14 +300,50 @@ describe('parseIntegrations: <hook_url> and <api_key>', () => {
     it(`accepts the hook ${url}`, () => assert.equal(only(block(`<name>slack</name><hook_url>${url}</hook_url>`)).hookUrl, url));
   }
 
-  for (const url of ['WEBHOOK', 'ftp://example.com/x', 'hooks.slack.com/services/x', '${SLACK HOOK}', '']) {
-    it(`refuses the hook ${JSON.stringify(url)}`, () => {
+  const REFUSED: Array<[string, string]> = [
+    ['WEBHOOK', 'a value that is not a URL (not shown: it may be a secret)'],
+    ['ftp://example.com/x', 'ftp://example.com/… (the scheme is not http or https)'],
+    ['hooks.slack.com/services/x', 'hooks.slack.com/… without http:// or https://'],
+    ['${SLACK HOOK}', '"${SLACK HOOK}"'],
+    ['', '""'],
+  ];
+  for (const [url, got] of REFUSED) {
+    it(`refuses the hook ${JSON.stringify(url)}, saying what is wrong`, () => {
       assert.equal(
         failure(block(`<name>slack</name><hook_url>${url}</hook_url>`)),
-        `integration #1 (slack): <hook_url> must be an http(s) URL or \${ENV_VAR}, got ${JSON.stringify(url)}`,
+        `integration #1 (slack): <hook_url> must be an http(s) URL or \${ENV_VAR}, got ${got}`,
       );
     });
   }
+
+  it('never quotes the secret parts of a bad literal hook_url (path, query, fragment, user info), only scheme and host', () => {
+    const SECRETS = ['T0B0S3CRETTOKEN', 'T0K3N0123456789', 'FRAGS3CRET', 'hookuser', 'P4ssw0rd'];
+    const bad = [
+      'hooks.slack.com/services/T0/B0/T0B0S3CRETTOKEN',
+      'hooks.slack.com:8443/T0B0S3CRETTOKEN?token=T0K3N0123456789',
+      'htps://hookuser:P4ssw0rd@hooks.example.com/T0B0S3CRETTOKEN?token=T0K3N0123456789#FRAGS3CRET',
+      'ws://hooks.example.com/T0B0S3CRETTOKEN',
+      'mailto:T0B0S3CRETTOKEN@hooks.example.com',
+      'T0B0S3CRETTOKEN',
+      'https//hooks.slack.com/services/T0B0S3CRETTOKEN',
+      '  hookuser:P4ssw0rd@hooks.example.com/?token=T0K3N0123456789  ',
+    ];
+    const messages = bad.map((url) => failure(block(`<name>slack</name><hook_url>${url}</hook_url>`)));
+    for (const [k, message] of messages.entries()) {
+      assert.match(message, /^integration #1 \(slack\): <hook_url> must be an http\(s\) URL or \$\{ENV_VAR\}, got /, bad[k]);
+      for (const secret of SECRETS) assert.ok(!message.includes(secret), `${secret} quoted for ${bad[k]}: ${message}`);
+    }
+    assert.deepEqual(messages.map((m) => m.replace(/^.*, got /, '')), [
+      'hooks.slack.com/… without http:// or https://',
+      'hooks.slack.com:8443/… without http:// or https://',
+      'htps://hooks.example.com/… (the scheme is not http or https)',
+      'ws://hooks.example.com/… (the scheme is not http or https)',
+      'hooks.example.com without http:// or https://',
+      'a value that is not a URL (not shown: it may be a secret)',
+      'a value that is not a URL (not shown: it may be a secret)',
+      'hooks.example.com/… without http:// or https://',
+    ]);
+  });
 
   it('only warns when the manager would require a missing hook_url or api_key', () => {
     const warnings = (name: string) => warningsOf(block(`<name>${name}</name>`));

@@ -324,28 +324,70 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
     });
   });
 
+  /** The storm number of each message that left by output 1 or 2 (a delivery node's outcome). */
+  const numbersOf = (...outputs: Array<{ msgs: any[] }>): number[] =>
+    outputs.flatMap((o) => o.msgs.map((m) => Number(/#(\d+)$/.exec(m.payload.rule.description)![1])));
+  const oneToN = (n: number) => Array.from({ length: n }, (_, k) => k + 1);
+  const sorted = (ns: number[]) => [...ns].sort((a, b) => a - b);
+
   describe('a redeploy during a storm', () => {
-    it('loses nothing: every alert reaches Slack at least once, at most the one in flight twice', async () => {
+    it('reports every alert exactly once on output 1, across the old and the new node, and posts it at least once (at most the one in flight twice)', async () => {
       const stub = await stubFor(answer(200, 'ok'));
       const credentials = { w1: { url: stub.base + SECRET_PATH } };
       const webhook = { rate: 20, burst: 3, digestAbove: 1000000 };
       await helper.load(NODES, flow('slack', webhook), credentials);
-      const before = { failed: collect('failed'), caught: collect('caught') };
+      const before = { sent: collect('sent'), failed: collect('failed'), caught: collect('caught') };
       for (let n = 1; n <= 40; n++) helper.getNode('d1').receive({ payload: stormAlert(n) });
       await until(() => stub.seen.length >= 10, 'a quarter of the storm to be posted');
 
       // the operator changes the webhook's pacing and the node's name, and deploys everything
       await helper.setFlows(flow('slack', { ...webhook, rate: 25 }, { name: 'renamed' }), 'full', credentials);
+      const reportedBefore = before.sent.msgs.length;
+      assert.ok(reportedBefore >= 9 && reportedBefore < 40, `${reportedBefore} reported by the old node`);
       const after = { sent: collect('sent'), failed: collect('failed'), caught: collect('caught') };
       for (let n = 41; n <= 60; n++) helper.getNode('d1').receive({ payload: stormAlert(n) });
-      await until(() => new Set(stub.seen.map((s) => numberIn(s.body))).size === 60, 'all 60 alerts to be posted', 15000);
+      // the alerts recovered from the outbox (those the old node had not reported) and the 20 new ones
+      await after.sent.waitFor(60 - reportedBefore, 15000);
+      await until(() => endpointOf('w1').pending === 0, 'the outbox to empty');
 
+      assert.deepEqual(sorted(numbersOf(before.sent, after.sent)), oneToN(60), 'each alert once on output 1, none missing');
+      assert.equal(before.sent.msgs.length, reportedBefore, 'the old node reports nothing once replaced');
       const { missing, twice } = tallyDeliveries(stub.seen.map((s) => numberIn(s.body)), 60);
       assert.deepEqual(missing, []);
       assert.ok(twice.length <= 1, `posted twice: ${twice}`);
-      await until(() => endpointOf('w1').pending === 0, 'the outbox to empty');
-      assert.ok(after.sent.msgs.length >= 20, 'the new node reports what it delivered');
       for (const c of [before.failed, before.caught, after.failed, after.caught]) assert.equal(c.msgs.length, 0);
+    });
+  });
+
+  describe('a restart of Node-RED on the same user directory, in the middle of a storm', () => {
+    it('posts what the outbox held before the alerts that arrive after the start, and reports every alert exactly once on output 1', async () => {
+      const stub = await stubFor(answer(200, 'ok'));
+      const credentials = { w1: { url: stub.base + SECRET_PATH } };
+      const webhook = { rate: 20, burst: 3, digestAbove: 1000000 };
+      await helper.load(NODES, flow('slack', webhook), credentials);
+      const first = { sent: collect('sent'), failed: collect('failed') };
+      for (let n = 1; n <= 40; n++) helper.getNode('d1').receive({ payload: stormAlert(n) });
+      await until(() => stub.seen.length >= 10, 'a quarter of the storm to be posted');
+
+      await helper.unload(); // Node-RED stops: flows closed, the outbox stays in the user directory
+      const postedBefore = stub.seen.length;
+      const reportedBefore = first.sent.msgs.length;
+      assert.ok(reportedBefore < 40, `${reportedBefore} reported before the stop`);
+      await helper.load(NODES, flow('slack', webhook), credentials); // and starts again on the same one
+      const second = { sent: collect('sent'), failed: collect('failed'), caught: collect('caught') };
+      for (let n = 41; n <= 60; n++) helper.getNode('d1').receive({ payload: stormAlert(n) });
+      await second.sent.waitFor(60 - reportedBefore, 15000);
+      await until(() => endpointOf('w1').pending === 0, 'the outbox to empty');
+
+      assert.deepEqual(sorted(numbersOf(first.sent, second.sent)), oneToN(60), 'each alert once on output 1, none missing');
+      const recovered = oneToN(40).filter((n) => !numbersOf(first.sent).includes(n));
+      const postedAfter = stub.seen.slice(postedBefore).map((s) => numberIn(s.body));
+      assert.deepEqual(postedAfter, [...recovered, ...oneToN(20).map((k) => 40 + k)], 'the outbox first, in its order, then the new alerts');
+      assert.deepEqual(numbersOf(second.sent), postedAfter);
+      const { missing, twice } = tallyDeliveries(stub.seen.map((s) => numberIn(s.body)), 60);
+      assert.deepEqual(missing, []);
+      assert.ok(twice.length <= 1, `posted twice: ${twice}`);
+      for (const c of [first.failed, second.failed, second.caught]) assert.equal(c.msgs.length, 0);
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DeliveryQueue, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
-import { postJson } from '../src/delivery/sender';
+import { DeliveryQueue, PAGERDUTY_POLICY, retryDelay, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
+import { postJson, type SendResult } from '../src/delivery/sender';
 import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-server';
 
 interface Run {
@@ -257,13 +257,130 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     assert.ok(q.queue.stats.rateLimited > 0 && q.queue.stats.digests > 0 && q.queue.stats.retried > 0);
   });
 
-  it('stops promptly on close, leaving unfinished jobs unreported (they stay in the outbox)', async () => {
-    stub = await startStub(hang);
-    current = run(stub, {});
-    current.queue.push(job(1));
-    await new Promise((r) => setTimeout(r, 50));
-    current.queue.close();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(current.delivered.length + current.failed.length, 0);
+  it('stops promptly on close: the post in flight is cut off at once, nothing more is posted and nothing is reported (the jobs stay in the outbox)', async () => {
+    const ANSWER_AFTER_MS = 300;
+    /** When the client let go of each request before it was answered. */
+    const cutOff: number[] = [];
+    stub = await startStub((req, res, body) => {
+      res.on('close', () => {
+        if (!res.writableFinished) cutOff.push(Date.now());
+      });
+      setTimeout(() => answer(200, 'ok')(req, res, body), ANSWER_AFTER_MS);
+    });
+    const q = run(stub, { ratePerSec: 1000, burst: 1000, digestAbove: Infinity });
+    current = q;
+    for (const id of [1, 2, 3]) q.queue.push(job(id));
+    await until(() => stub!.seen.length === 1);
+    const closedAt = Date.now();
+    q.queue.close();
+    await until(() => cutOff.length === 1, 1000);
+    assert.ok(cutOff[0] - closedAt < 200, `the request in flight was let go ${cutOff[0] - closedAt} ms after close`);
+    q.queue.push(job(4)); // a closed queue takes nothing more
+    // the stand-in would have answered the first post by now, and the next two would have followed
+    await new Promise((r) => setTimeout(r, ANSWER_AFTER_MS + 400));
+    assert.equal(stub.seen.length, 1);
+    assert.equal(q.delivered.length + q.failed.length, 0);
+    assert.deepEqual({ waiting: q.queue.stats.waiting, inFlight: q.queue.stats.inFlight }, { waiting: 2, inFlight: 0 }, 'the post cut off is not even put back');
+  });
+
+  it('stops promptly on close: a job waiting for its retry is not attempted again', async () => {
+    let attempts = 0;
+    const failed: number[] = [];
+    const queue = new DeliveryQueue(
+      { ...SLACK_POLICY, backoffBaseMs: 200, backoffMaxMs: 200 },
+      async () => {
+        attempts++;
+        return { kind: 'transient', error: 'HTTP 503 busy', status: 503 };
+      },
+      { delivered: () => undefined, failed: (j) => failed.push(j.id) },
+      Date.now,
+      () => 0.5,
+    );
+    queue.push(job(1, 5));
+    await until(() => queue.stats.retried === 1);
+    queue.close();
+    await new Promise((r) => setTimeout(r, 600)); // the retry was due 150 ms after the failure
+    assert.equal(attempts, 1);
+    assert.deepEqual(failed, []);
+  });
+});
+
+describe('retry delay after a transient failure (retryDelay, as the queue uses it)', () => {
+  const top = () => 1 - 2 ** -40; // the largest value a random source returns (below 1)
+  const bottom = () => 0;
+
+  it('doubles from 1 s with each attempt up to the 5 min cap, for Slack and PagerDuty alike, jittered over the upper half', () => {
+    const caps = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1000);
+    for (const policy of [SLACK_POLICY, PAGERDUTY_POLICY]) {
+      assert.deepEqual({ base: policy.backoffBaseMs, max: policy.backoffMaxMs }, { base: 1000, max: 300_000 });
+      caps.forEach((cap, k) => {
+        const attempts = k + 1;
+        assert.equal(retryDelay(policy, attempts, bottom), cap / 2, `attempt ${attempts}, lowest`);
+        assert.equal(retryDelay(policy, attempts, () => 0.5), (cap * 3) / 4, `attempt ${attempts}, middle`);
+        assert.ok(Math.abs(retryDelay(policy, attempts, top) - cap) < 1e-6, `attempt ${attempts}, highest`);
+      });
+      assert.equal(retryDelay(policy, 1000, top) <= 300_000, true, 'no overflow past the cap, however many attempts');
+    }
+  });
+
+  it("takes a 5xx answer's Retry-After as the least wait: the longer of it and the backoff", () => {
+    assert.equal(retryDelay(SLACK_POLICY, 1, top, 30_000), 30_000);
+    assert.equal(retryDelay(SLACK_POLICY, 1, bottom, 0), 500);
+    assert.equal(retryDelay(SLACK_POLICY, 10, () => 0.5, 1000), 225_000);
+    assert.equal(retryDelay(PAGERDUTY_POLICY, 3, () => 0.5, 3001), 3001);
+  });
+
+  it('varies with the random source: 2,000 delays of attempt 5 spread evenly over [8 s, 16 s)', () => {
+    const delays = Array.from({ length: 2000 }, () => retryDelay(SLACK_POLICY, 5, Math.random));
+    assert.ok(delays.every((d) => d >= 8000 && d < 16_000), 'within the upper half of the 16 s cap');
+    assert.ok(new Set(delays).size > 1990, `${new Set(delays).size} distinct delays`);
+    const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+    assert.ok(Math.abs(mean - 12_000) < 300, `mean ${mean} ms (uniform: 12,000; standard error about 52)`);
+    const quarters = [0, 0, 0, 0];
+    for (const d of delays) quarters[Math.floor((d - 8000) / 2000)]++;
+    assert.ok(quarters.every((n) => n > 400 && n < 600), `per quarter of the range: ${quarters}`);
+  });
+
+  it("spaces the queue's attempts by exactly these delays (injected random source), growing until the cap", async () => {
+    const times: number[] = [];
+    let failedAfter = 0;
+    const queue = new DeliveryQueue(
+      { ...SLACK_POLICY, ratePerSec: 1000, burst: 1000, backoffBaseMs: 100, backoffMaxMs: 400 },
+      async (): Promise<SendResult> => {
+        times.push(Date.now());
+        return { kind: 'transient', error: 'HTTP 503 busy', status: 503 };
+      },
+      { delivered: () => undefined, failed: (j) => (failedAfter = j.attempts) },
+      Date.now,
+      () => 0.5,
+    );
+    try {
+      queue.push(job(1, 4));
+      await until(() => failedAfter > 0, 5000);
+    } finally {
+      queue.close();
+    }
+    assert.equal(failedAfter, 5);
+    const gaps = times.slice(1).map((t, k) => t - times[k]);
+    const expected = [75, 150, 300, 300]; // 3/4 of the caps 100, 200, 400, 400
+    gaps.forEach((gap, k) => assert.ok(gap >= expected[k] - 2 && gap < expected[k] + 150, `gap ${k + 1}: ${gap} ms, expected ${expected[k]} (all: ${gaps})`));
+  });
+
+  it('waits for the Retry-After of a 503 from a real stand-in even when the backoff is far shorter', async () => {
+    const times: number[] = [];
+    const stub = await startStub((req, res, body) => {
+      times.push(Date.now());
+      (times.length === 1 ? answer(503, 'busy', { 'Retry-After': '1' }) : answer(200, 'ok'))(req, res, body);
+    });
+    const q = run(stub, { backoffBaseMs: 20, backoffMaxMs: 50, digestAbove: Infinity });
+    try {
+      q.queue.push(job(1, 3));
+      await q.settled(1);
+    } finally {
+      q.queue.close();
+      await stub.close();
+    }
+    assert.deepEqual(q.delivered.map((d) => d.ids), [[1]]);
+    assert.ok(times[1] - times[0] >= 1000, `retried ${times[1] - times[0]} ms after a 503 with Retry-After: 1`);
   });
 });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildPagerDutyEvent } from '../src/services/pagerduty/event';
 import { buildSlackMessage } from '../src/services/slack/message';
 import { collect, helper, nodeModule, reportedText, sleep, useTempUserDir } from './lib/red';
-import { answer, json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { answer, echoSecrets, json, startStub, type Handler, type Stub } from './lib/stub-server';
 
 const integrationNode = nodeModule('armor-integration');
 const slackNode = nodeModule('armor-slack');
@@ -219,6 +223,38 @@ describe('editor admin endpoints', () => {
       assert.equal(res.body.error, 'HTTP 400 Event object is invalid: routing_key *** is archived');
     });
 
+    it('masks a webhook\'s only path segment, query token, fragment and user info in the answer and the log when the service quotes them back', async () => {
+      const parts = ['S3CRETSEGMENT0123', 'T0K3N0123456789', 'FRAGS3CRET0123', 'hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'];
+      let url = '';
+      stub = await startStub((req, res, body) => echoSecrets(500, [url, ...parts])(req, res, body));
+      url = `http://hookuser:P%40ssw0rd!@127.0.0.1:${stub.port}/S3CRETSEGMENT0123?token=T0K3N0123456789#FRAGS3CRET0123`;
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(), { w1: { url }, p1: { routingKey: ROUTING_KEY } });
+      const res = await helper.request().post('/armor-slack/s1/test').send({}).expect(200);
+      assert.equal(stub.seen.length, 1);
+      assert.equal(res.body.status, 500);
+      assert.match(res.body.error, new RegExp(`^HTTP 500 host 127\\.0\\.0\\.1:${stub.port} said no to \\*\\*\\* `));
+      assert.match(res.body.answer, /said no to \*\*\* /);
+      const shown = JSON.stringify(res.body) + reportedText('s1');
+      for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+    });
+
+    it('masks a custom events URL\'s path and ?sig= and the routing key in the answer when a 400 page and its reason phrase quote them back', async () => {
+      const parts = ['pdproxy', 'S1Gab%2Bcd%2Fef%3D', 'S1Gab+cd/ef=', ROUTING_KEY];
+      let url = '';
+      stub = await startStub((req, res, body) => echoSecrets(400, [url, ...parts], true)(req, res, body));
+      url = `${stub.base}/pdproxy/v2/enqueue?sv=1.0&sig=S1Gab%2Bcd%2Fef%3D`;
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(url), {
+        w1: { url: stub.base + SECRET_PATH },
+        p1: { routingKey: ROUTING_KEY },
+      });
+      const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);
+      assert.equal(stub.seen[0].url, '/pdproxy/v2/enqueue?sv=1.0&sig=S1Gab%2Bcd%2Fef%3D');
+      assert.equal(res.body.status, 400);
+      assert.match(res.body.error, /^HTTP 400 rejected \*\*\* /);
+      const shown = JSON.stringify(res.body) + reportedText('d1');
+      for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+    });
+
     it('answers 202 from PagerDuty as delivered', async () => {
       await start(json(202, { status: 'success', message: 'Event processed', dedup_key: 'node-red-test/x' }));
       const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);
@@ -233,6 +269,88 @@ describe('editor admin endpoints', () => {
       await helper.request().post('/armor-slack/nope/test').send({}).expect(404);
       await helper.request().post('/armor-pagerduty/s1/test').send({}).expect(404); // a Slack node is not a PagerDuty node
       assert.equal(stub.seen.length, 0);
+    });
+  });
+
+  describe('config check of a file', () => {
+    let dir = '';
+    let rescuer: ChildProcess | undefined;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-cfgfile-'));
+    });
+    afterEach(() => {
+      rescuer?.kill('SIGKILL');
+      rescuer = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    /**
+     * A FIFO, and another process that writes a line into it after 4 s: code that blocks
+     * reading it (and with it the whole runtime and this test) is released, so the test fails
+     * instead of hanging.
+     */
+    function fifo(name: string): string {
+      const file = path.join(dir, name);
+      execFileSync('mkfifo', [file]);
+      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], { stdio: 'ignore' });
+      return file;
+    }
+    const check = (file: string) => helper.request().post('/armor-integration/check').send({ mode: 'file', file }).expect(200);
+    const refusal = (message: string) => ({ integrations: [], errors: [{ block: -1, message }], warnings: [] });
+
+    it('refuses a FIFO at once, and the runtime answers another request meanwhile', async () => {
+      await start(answer(200, 'ok'));
+      const file = fifo('ossec.conf');
+      const t0 = Date.now();
+      const timed = <T>(p: PromiseLike<T>) => Promise.resolve(p).then((r) => ({ r, ms: Date.now() - t0 }));
+      const [checked, other] = await Promise.all([timed(check(file)), timed(helper.request().get('/armor-integrations/samples').expect(200))]);
+      assert.ok(checked.ms < 2000, `the check answered after ${checked.ms} ms`);
+      assert.ok(other.ms < 2000, `the other request was answered after ${other.ms} ms`);
+      assert.deepEqual(checked.r.body, refusal(`cannot read ${file}: not a regular file (a FIFO)`));
+      assert.equal(other.r.body.length, 6);
+    });
+
+    it('refuses a 400 MB (sparse) file by its size, reading none of it', async () => {
+      await start(answer(200, 'ok'));
+      const file = path.join(dir, 'ossec.conf');
+      fs.writeFileSync(file, '<integration><name>slack</name></integration>\n');
+      fs.truncateSync(file, 400 * 1024 * 1024); // the rest is a hole: no disk used
+      const rss = process.memoryUsage().rss;
+      const t0 = Date.now();
+      const res = await check(file);
+      const ms = Date.now() - t0;
+      const grew = process.memoryUsage().rss - rss;
+      assert.ok(grew < 50 * 1024 * 1024 && ms < 2000, `RSS grew by ${(grew / 1048576).toFixed(0)} MB; answered after ${ms} ms`);
+      assert.deepEqual(res.body, refusal(`cannot read ${file}: the file is 419430400 bytes; the limit is 1048576 bytes (1 MiB); nothing was read`));
+    });
+
+    it('says a path is missing or a directory, with the path', async () => {
+      await start(answer(200, 'ok'));
+      const missing = path.join(dir, 'nope.conf');
+      assert.deepEqual((await check(missing)).body, refusal(`cannot read ${missing}: no such file (ENOENT)`));
+      assert.deepEqual((await check(dir)).body, refusal(`cannot read ${dir}: not a regular file (a directory)`));
+      assert.deepEqual((await check('')).body, refusal('cannot read : no file path is given'));
+    });
+
+    it('quotes nothing of a file without <integration> blocks, but keeps the block and tag errors of a real config', async () => {
+      await start(answer(200, 'ok'));
+      const files = {
+        // a value holding "<" and a bare word in a tag: the XML parser's messages would quote both
+        'app.xml': '<settings>\n  <password>hunter2<SECRET-ONE</password>\n</settings>\n',
+        'db.xml': '<db>\n  <password hunter2-SECRET-TWO>x</password>\n</db>\n',
+        'tomcat-users.xml': '<tomcat-users>\n  <user username="admin" password="hunter2-SECRET-THREE"/>\n</tomcat-users>\n',
+      };
+      for (const [name, text] of Object.entries(files)) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, text);
+        const res = await check(file);
+        assert.ok(!/hunter2|SECRET/.test(JSON.stringify(res.body)), `${name}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual(res.body, { integrations: [], errors: [], warnings: [{ block: -1, message: `config: no <integration> block found in ${file}` }] });
+      }
+      const conf = path.join(dir, 'ossec.conf');
+      fs.writeFileSync(conf, '<ossec_config>\n  <integration>\n    <name>slack</name>\n    <level>high</level>\n  </integration>\n</ossec_config>\n');
+      const res = await check(conf);
+      assert.deepEqual(res.body.errors.map((e: { message: string }) => e.message), ['integration #1 (slack): <level> must be an integer from 0 to 16, got "high"']);
     });
   });
 });

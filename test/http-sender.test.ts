@@ -9,7 +9,7 @@ import path from 'node:path';
 import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/delivery/sender';
 import type { SendResult, Service } from '../src/delivery/sender';
 import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/delivery/proxy';
-import { answer, closed, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
+import { answer, closed, echoSecrets, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
 
 // ---- real servers on 127.0.0.1, closed after each test ----
 
@@ -188,6 +188,17 @@ describe('postJson to a Slack webhook', () => {
     });
   });
 
+  it('reports 408 Request Timeout as transient (retried like a 5xx), with its Retry-After, and the other 4xx as permanent', async () => {
+    const timedOut = await serve(answer(408, 'Request Timeout', { 'Retry-After': '2' }));
+    assert.deepEqual(await slack(timedOut), { kind: 'transient', status: 408, retryAfterMs: 2000, error: 'HTTP 408 Request Timeout', body: 'Request Timeout' });
+    const pd408 = await serve(json(408, { status: 'timeout', message: 'Request Timeout' }));
+    assert.equal((await pagerduty(pd408)).kind, 'transient');
+    for (const status of [401, 405, 409, 413, 422]) {
+      const other = await serve(answer(status, 'nope'));
+      assert.deepEqual([status, (await slack(other)).kind, (await pagerduty(other)).kind], [status, 'permanent', 'permanent']);
+    }
+  });
+
   it('quotes the status text, not the page, for an HTML error page', async () => {
     const page = '<html><body><h1>502 Bad Gateway</h1></body></html>';
     const stub = await serve((_req, res) => res.writeHead(502, { 'Content-Type': 'text/html' }).end(page));
@@ -352,13 +363,55 @@ describe('secrets in results', () => {
     assert.equal(redact('nothing here', []), 'nothing here');
   });
 
-  it('describeEndpoint shows the host, never the path, query or credentials', () => {
-    assert.equal(describeEndpoint('https://hooks.slack.com/services/T000/B000/SECRETXYZ'), 'hooks.slack.com/…');
-    assert.equal(describeEndpoint('https://events.pagerduty.com/v2/enqueue'), 'events.pagerduty.com/…');
+  it('describeEndpoint shows scheme, host and port as https://host[:port]/…, never the path, query, fragment or credentials', () => {
+    assert.equal(describeEndpoint('https://hooks.slack.com/services/T000/B000/SECRETXYZ'), 'https://hooks.slack.com/…');
+    assert.equal(describeEndpoint('https://events.pagerduty.com/v2/enqueue'), 'https://events.pagerduty.com/…');
     assert.equal(describeEndpoint('http://user:pw@127.0.0.1:8080/hook?token=abc'), 'http://127.0.0.1:8080/…');
-    assert.equal(describeEndpoint('https://example.com'), 'example.com');
+    assert.equal(describeEndpoint('https://h.example.com/S3CRETSEGMENT'), 'https://h.example.com/…');
+    assert.equal(describeEndpoint('https://h.example.com?token=T0K3N'), 'https://h.example.com/…');
+    assert.equal(describeEndpoint('https://h.example.com/#FRAGS3CRET'), 'https://h.example.com/…');
+    assert.equal(describeEndpoint('https://hookuser:P4ss@h.example.com'), 'https://h.example.com');
+    assert.equal(describeEndpoint('https://example.com'), 'https://example.com');
     assert.equal(describeEndpoint('${SLACK_HOOK}'), '(invalid URL)');
   });
+
+  /**
+   * Webhook and custom URLs whose secret is not a Slack-shaped path. `secrets`: what must not
+   * show in a result in any form (raw, percent-encoded or decoded, JSON-escaped).
+   */
+  const SHAPES: Array<{ shape: string; path: string; auth?: string; secrets: string[]; service?: Service }> = [
+    { shape: 'a secret that is the only path segment', path: '/S3CRETSEGMENT0123', secrets: ['S3CRETSEGMENT0123'] },
+    { shape: 'a token query parameter', path: '/hook?token=T0K3N0123456789', secrets: ['T0K3N0123456789'] },
+    { shape: 'a code query parameter beside others', path: '/api/callback?state=st4te99&code=C0DE0123456789', secrets: ['C0DE0123456789', 'st4te99'] },
+    {
+      shape: 'a percent-encoded sig query parameter (Azure Logic Apps style)',
+      path: '/workflows/wf/triggers/manual/paths/invoke?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=S1Gab%2Bcd%2Fef%3D',
+      secrets: ['S1Gab%2Bcd%2Fef%3D', 'S1Gab+cd/ef=', '%2Ftriggers%2Fmanual%2Frun', '/triggers/manual/run'],
+    },
+    { shape: 'a fragment', path: '/hook#FRAGS3CRET0123', secrets: ['FRAGS3CRET0123'] },
+    { shape: 'user info (user and percent-encoded password)', path: '/hook', auth: 'hookuser:P%40ssw0rd!', secrets: ['hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'] },
+    { shape: 'a non-ASCII, percent-encoded path segment', path: '/hooks/%E5%AF%86%E9%92%A5KEY9', secrets: ['%E5%AF%86%E9%92%A5KEY9', '%e5%af%86%e9%92%a5KEY9', '密钥KEY9'] },
+    { shape: 'a PagerDuty custom events URL with a token and the routing key', path: '/v2/enqueue?token=PDT0K3N0123', secrets: ['PDT0K3N0123', ROUTING_KEY], service: 'pagerduty' },
+  ];
+
+  for (const { shape, path: hookPath, auth, secrets, service = 'slack' } of SHAPES) {
+    for (const [status, html] of [[500, false], [400, true]] as const) {
+      it(`masks ${shape} when a ${status}${html ? ' HTML page' : ''} quotes the URL and the secret back`, async () => {
+        const stub = await serve((req, res, body) => echoSecrets(status, [url, ...secrets], html)(req, res, body));
+        const url = stub.base.replace('//', `//${auth ? `${auth}@` : ''}`) + hookPath;
+        const result = await postJson(service, url, service === 'slack' ? SLACK_BODY : PD_BODY, { timeoutMs: 2000, proxy: null });
+        assert.equal(stub.seen.length, 1);
+        assert.equal(result.status, status);
+        const shown = [result.error, result.body].join('\n');
+        assert.ok(shown.includes(`host 127.0.0.1:${stub.port} said no`), `the host stays readable: ${shown}`);
+        if (html) assert.match(result.error!, /^HTTP 400 rejected \*\*\*/, `the reason phrase is quoted, masked: ${result.error}`);
+        const forms = (s: string) => [s, decodeURIComponent(s), encodeURIComponent(decodeURIComponent(s)), JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/')];
+        for (const secret of [url, hookPath, ...secrets].flatMap(forms)) {
+          assert.ok(!shown.includes(secret), `${shape}: ${secret} leaked: ${shown}`);
+        }
+      });
+    }
+  }
 });
 
 // ---- bad input ----

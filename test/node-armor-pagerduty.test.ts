@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, untilStatus, useTempUserDir } from './lib/red';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses, until, untilStatus, useTempUserDir } from './lib/red';
 import { enqueueValidator } from './lib/pagerduty-schema';
-import { json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { echoSecrets, json, startStub, type Handler, type Stub } from './lib/stub-server';
 
 const pagerDutyNode = nodeModule('armor-pagerduty');
 const serviceNode = nodeModule('armor-pagerduty-service');
@@ -151,5 +151,26 @@ describe('armor-pagerduty node', () => {
     assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused', attempts: 0 });
     await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node · sent 0 · failed 1' });
     assert.equal(stub.seen.length, 0);
+  });
+
+  it('masks a custom events URL\'s path and ?code= and the routing key in output 2, Catch, statuses and logs when a 400 and its reason phrase quote them back', async () => {
+    const parts = ['pdproxy', 'C0DE0123456789', ROUTING_KEY];
+    let url = '';
+    stub = await startStub((req, res, body) => echoSecrets(400, [url, ...parts], true)(req, res, body));
+    url = `${stub.base}/pdproxy/v2/enqueue?code=C0DE0123456789`;
+    await helper.load([pagerDutyNode, serviceNode, catchNode], flow({ service: 'p1' }, url), { p1: { routingKey: ROUTING_KEY } });
+    const failed = collect('failed');
+    const caught = collect('caught');
+    helper.getNode('d1').receive({ payload: ALERTS[0] });
+    const [out] = await failed.waitFor(1);
+    const [err] = await caught.waitFor(1);
+    assert.equal(stub.seen[0].url, '/pdproxy/v2/enqueue?code=C0DE0123456789');
+    assert.equal(out.error.kind, 'permanent');
+    assert.match(out.error.message, /^PagerDuty: HTTP 400 rejected \*\*\* /);
+    assert.equal(err.error.message, `Error: ${out.error.message}`);
+    await until(() => statuses('d1').some((st) => st.fill === 'red'), 'the failure in the status');
+    assert.match(reportedText('d1'), /rejected \*\*\* /, 'the failure was logged, masked');
+    const shown = JSON.stringify([out, err, statuses('d1'), statuses('p1')]) + reportedText('d1');
+    for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, until, untilStatus, useTempUserDir } from './lib/red';
-import { answer, closed, hang, startStub, type Handler, type Stub } from './lib/stub-server';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, statuses, until, untilStatus, useTempUserDir } from './lib/red';
+import { answer, closed, echoSecrets, hang, startStub, type Handler, type Stub } from './lib/stub-server';
 
 /** An integration that gives up after the first attempt: failures are reported at once. */
 const NO_RETRY = { index: 0, name: 'slack', retries: 0 };
@@ -275,6 +275,36 @@ describe('armor-slack node', () => {
       const out = await refused({ payload: { message: 'hello' } }, 'msg.payload is not an alert (no rule object)', 'not an alert · sent 0 · failed 1');
       assert.deepEqual(out.payload, { message: 'hello' });
     });
+  });
+
+  describe('a webhook whose secret is not a Slack-shaped path', () => {
+    /** Secret parts of the URL below: its only path segment, a query token, the fragment, the user info. */
+    const PARTS = ['S3CRETSEGMENT0123', 'T0K3N0123456789', 'FRAGS3CRET0123', 'hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'];
+    const urlOf = (port: number) => `http://hookuser:P%40ssw0rd!@127.0.0.1:${port}/S3CRETSEGMENT0123?token=T0K3N0123456789#FRAGS3CRET0123`;
+
+    for (const [status, html] of [[500, false], [400, true]] as const) {
+      it(`masks path, query, fragment and user info in output 2, Catch, statuses and logs when a ${status} ${html ? 'HTML page and its reason phrase quote' : 'answer quotes'} them back`, async () => {
+        let url = '';
+        stub = await startStub((req, res, body) => echoSecrets(status, [url, ...PARTS], html)(req, res, body));
+        url = urlOf(stub.port);
+        await helper.load([slackNode, webhookNode, catchNode], flow(), { w1: { url } });
+        const failed = collect('failed');
+        const caught = collect('caught');
+        helper.getNode('s1').receive({ payload: ALERTS[1], integration: NO_RETRY });
+        const [out] = await failed.waitFor(1);
+        const [err] = await caught.waitFor(1);
+        assert.equal(stub.seen.length, 1);
+        assert.equal(stub.seen[0].url, '/S3CRETSEGMENT0123?token=T0K3N0123456789');
+        assert.equal(out.error.status, status);
+        assert.equal(err.error.message, `Error: ${out.error.message}`);
+        assert.match(out.error.message, html ? /^Slack: HTTP 400 rejected \*\*\* / : /^Slack: HTTP 500 host 127\.0\.0\.1:\d+ said no to \*\*\* /);
+        await until(() => statuses('s1').some((st) => st.fill === 'red'), 'the failure in the status');
+        const shown = JSON.stringify([out, err, statuses('s1'), statuses('w1')]) + reportedText('s1');
+        assert.match(reportedText('s1'), html ? /rejected \*\*\* / : /said no to \*\*\* /, 'the failure was logged, masked');
+        const forms = (x: string) => [x, decodeURIComponent(x), encodeURIComponent(decodeURIComponent(x))];
+        for (const secret of [url, stub.seen[0].url, ...PARTS].flatMap(forms)) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+      });
+    }
   });
 
   it('closes promptly while a request hangs', async () => {

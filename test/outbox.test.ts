@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Outbox, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../src/delivery/outbox';
+import { Outbox, OutboxDiskError, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../src/delivery/outbox';
+import { fill, mountTmpfs, PAGE, unmount } from './lib/tmpfs';
 
 interface Item {
   i: number;
@@ -386,5 +387,145 @@ describe('persistent outbox', () => {
     assert.equal(result.size.entries, 200_000);
     assert.ok(result.size.bytes > 1400 * 200_000, 'entries are alert-sized');
     assert.ok(result.peak < 100 * 1024 * 1024, `live heap grew by ${Math.round(result.peak / 1048576)} MB`);
+  });
+});
+
+describe('persistent outbox on a full disk (a real 8 MiB tmpfs)', () => {
+  let mnt = '';
+  let dir = '';
+  let filler = '';
+  let open: Outbox<Item>[];
+
+  before(function () {
+    mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-outbox-full-'));
+    const why = mountTmpfs(mnt);
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      fs.rmdirSync(mnt);
+      mnt = '';
+      this.skip();
+    }
+  });
+
+  after(() => {
+    if (!mnt) return;
+    unmount(mnt);
+    fs.rmdirSync(mnt);
+  });
+
+  beforeEach(() => {
+    dir = path.join(mnt, 'outbox', 'cfg1');
+    filler = path.join(mnt, 'filler');
+    open = [];
+  });
+
+  afterEach(() => {
+    open.forEach((o) => o.close());
+    fs.rmSync(path.join(mnt, 'outbox'), { recursive: true, force: true });
+    fs.rmSync(filler, { force: true });
+  });
+
+  function outbox(options?: OutboxOptions): Outbox<Item> {
+    const o = Outbox.open<Item>(dir, options);
+    open.push(o);
+    return o;
+  }
+  function reopen(o: Outbox<Item>): Outbox<Item> {
+    o.close();
+    open.splice(open.indexOf(o), 1);
+    return outbox();
+  }
+  const items = (o: Outbox<Item>) => o.next(100_000).map((e) => e.data.i);
+  const journal = () => fs.readFileSync(path.join(dir, OUTBOX_JOURNAL), 'utf8');
+  const isDiskFull = (e: unknown) => e instanceof OutboxDiskError && e.code === 'ENOSPC' && e.full;
+
+  /**
+   * Adds entry `i` sized so that the journal ends on a page boundary: filled up then, the disk
+   * has no room left for any append (tmpfs would otherwise take small records into the slack of
+   * the journal's last page).
+   */
+  function padToPage(o: Outbox<Item>, i: number, seq: number): void {
+    const size = fs.statSync(o.file).size;
+    const overhead = Buffer.byteLength(`{"op":"add","seq":${seq},"at":${Date.now()},"data":${JSON.stringify({ i, text: '' })}}\n`);
+    let need = (PAGE - (size % PAGE)) % PAGE;
+    if (need <= overhead) need += PAGE;
+    const r = o.add({ i, text: 'p'.repeat(need - overhead) });
+    assert.ok(!isFull(r));
+    assert.equal(fs.statSync(o.file).size % PAGE, 0, 'the journal ends on a page boundary');
+  }
+
+  it('keeps done marks in memory when they cannot be written, refuses adds with ENOSPC, and flush() writes the marks once space returns', () => {
+    const o = outbox();
+    for (let i = 1; i <= 3; i++) o.add({ i });
+    padToPage(o, 4, 4);
+    const before = journal();
+    fill(filler);
+
+    assert.equal(o.done(['1', '2']), 2); // does not throw
+    assert.ok(isDiskFull(o.writeError), String(o.writeError));
+    assert.deepEqual(items(o), [3, 4], 'done in memory: not handed out again');
+    assert.throws(() => o.add({ i: 5 }), isDiskFull);
+    assert.equal(o.flush(), false, 'still full');
+    assert.equal(journal(), before, 'nothing partly written is left in the journal');
+
+    fs.unlinkSync(filler);
+    assert.equal(o.flush(), true);
+    assert.equal(o.writeError, undefined);
+    assert.match(journal(), /\{"op":"done","seqs":\[1,2\]\}\n$/);
+    assert.ok(!isFull(o.add({ i: 5 })));
+    assert.deepEqual(items(reopen(o)), [3, 4, 5]);
+  });
+
+  it('finds the entries whose done mark never reached the disk pending again after a restart (delivered once more)', () => {
+    const o = outbox();
+    for (let i = 1; i <= 2; i++) o.add({ i });
+    padToPage(o, 3, 3);
+    fill(filler);
+    o.done(['1']);
+    assert.deepEqual(items(o), [2, 3]);
+    o.close(); // tries the mark once more: still full
+    open.splice(open.indexOf(o), 1);
+    fs.unlinkSync(filler);
+    assert.deepEqual(items(outbox()), [1, 2, 3]);
+  });
+
+  it('opens a new journal on a full disk, refuses adds until flush() finds space again, then writes its meta record first', () => {
+    fill(filler);
+    const o = outbox(); // does not throw
+    assert.ok(isDiskFull(o.writeError), String(o.writeError));
+    assert.throws(() => o.add({ i: 1 }), isDiskFull);
+    fs.unlinkSync(filler);
+    assert.throws(() => o.add({ i: 1 }), isDiskFull, 'refused until flush() finds the disk writable');
+    assert.equal(o.flush(), true);
+    assert.ok(!isFull(o.add({ i: 1 })));
+    assert.equal(o.writeError, undefined);
+    assert.match(journal(), /^\{"op":"meta","v":1,"next":1\}\n\{"op":"add","seq":1,/);
+    assert.deepEqual(items(reopen(o)), [1]);
+  });
+
+  it('on a full disk, a compaction fails cleanly and done() puts it off: the journal stays whole and compacts once space returns', () => {
+    const o = outbox();
+    for (let i = 1; i <= 2500; i++) o.add({ i });
+    for (let i = 1; i <= 900; i++) o.done([i]);
+    assert.match(journal(), /"seq":1,/, 'not compacted yet');
+    padToPage(o, 2501, 2501);
+    const before = journal();
+    fill(filler);
+
+    assert.throws(() => o.compact(), isDiskFull);
+    assert.equal(journal(), before, 'the old journal is whole');
+    assert.deepEqual(fs.readdirSync(dir), [OUTBOX_JOURNAL], 'no temp file left');
+    assert.equal(o.next(1, 900)[0].data.i, 901, 'and still read');
+    // the last 1600: obsolete records now dominate, so done() would compact, which needs space
+    assert.equal(o.done(Array.from({ length: 1601 }, (_, k) => 901 + k)), 1601);
+    assert.ok(isDiskFull(o.writeError), String(o.writeError));
+    assert.equal(journal(), before, 'the old journal is whole');
+    assert.deepEqual(fs.readdirSync(dir), [OUTBOX_JOURNAL], 'no temp file left');
+    assert.deepEqual(items(o), []);
+
+    fs.unlinkSync(filler);
+    assert.equal(o.flush(), true);
+    assert.equal(journal(), '{"op":"meta","v":1,"next":2502}\n', 'compacted');
+    assert.deepEqual(items(reopen(o)), []);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AlertLines, parseAlertPayload, type LineWarning } from '../src/source/lines';
-import { TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../src/source/tail';
+import { HEAD_BYTES, TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
 
 const SHARED = path.join(__dirname, '..', '..', 'shared');
@@ -177,6 +178,7 @@ describe('tail reader (alerts.json)', () => {
       bytes: Buffer.byteLength(text(SAMPLES)),
       rotations: 0,
       truncations: 0,
+      recovered: 0,
     });
     assert.deepEqual(run.warnings, []);
     assert.deepEqual(run.statuses, [{ state: 'reading', message: `reading ${file}` }]);
@@ -251,10 +253,13 @@ describe('tail reader (alerts.json)', () => {
     await settle();
     assert.deepEqual(run.ids(), SAMPLES.slice(0, 10).map(idOf));
     assert.equal(run.reader.stats.rotations, 1);
+    const newHead = Buffer.from(text(SAMPLES.slice(7, 10))).subarray(0, HEAD_BYTES);
     assert.deepEqual(run.alerts[7].info.checkpoint, {
       dev: String(fs.statSync(file, { bigint: true }).dev),
       ino: String(fs.statSync(file, { bigint: true }).ino),
       offset: Buffer.byteLength(SAMPLES[7]) + 1,
+      headBytes: newHead.length,
+      headSha256: createHash('sha256').update(newHead).digest('hex'),
     });
     assert.equal(run.alerts[7].info.offset, 0);
   });
@@ -311,6 +316,76 @@ describe('tail reader (alerts.json)', () => {
     assert.deepEqual(run.ids(), SAMPLES.slice(0, 6).map(idOf));
     assert.equal(run.reader.stats.truncations, 1);
     assert.equal(run.reader.checkpoint()!.offset, Buffer.byteLength(text(SAMPLES.slice(4, 6))));
+  });
+
+  it('copytruncate: the lines written just before the copy and not yet read are read from the copy (a dateext name), then the file from 0', async () => {
+    fs.writeFileSync(file, text(SAMPLES.slice(0, 4)));
+    const run = tail({ start: 'beginning' });
+    await until(() => run.alerts.length === 4, 'four alerts');
+    // all at once, between two polls: two lines and half of a third appended, copied, truncated
+    append(text(SAMPLES.slice(4, 6)) + SAMPLES[6].slice(0, 50));
+    fs.writeFileSync(`${file}-20261203`, text(SAMPLES.slice(20, 23))); // an older rotation: another head
+    fs.copyFileSync(file, `${file}-20261204`);
+    fs.truncateSync(file, 0);
+    append(text(SAMPLES.slice(7, 9)));
+    await until(() => run.alerts.length === 8, 'eight alerts');
+    await settle();
+    // the third line is cut: its start is in the copy, its end went with the truncation
+    assert.deepEqual(run.ids(), [...SAMPLES.slice(0, 6), ...SAMPLES.slice(7, 9)].map(idOf));
+    assert.deepEqual(
+      run.warnings.map((w) => [w.code, w.offset]),
+      [['invalid-json', Buffer.byteLength(text(SAMPLES.slice(0, 6)))]],
+    );
+    assert.deepEqual([run.reader.stats.truncations, run.reader.stats.recovered], [1, 1]);
+  });
+
+  it('a truncated file whose copy is gone (compressed, deleted) is read again from 0; a rotated file with another head is not read', async () => {
+    fs.writeFileSync(file, text(SAMPLES.slice(0, 4)));
+    const run = tail({ start: 'beginning' });
+    await until(() => run.alerts.length === 4, 'four alerts');
+    fs.writeFileSync(`${file}.2`, text(SAMPLES.slice(10, 20))); // long enough, but begins otherwise
+    fs.truncateSync(file, 0);
+    append(text(SAMPLES.slice(4, 6)));
+    await until(() => run.alerts.length === 6, 'six alerts');
+    await settle();
+    assert.deepEqual(run.ids(), SAMPLES.slice(0, 6).map(idOf));
+    assert.deepEqual([run.reader.stats.truncations, run.reader.stats.recovered], [1, 0]);
+  });
+
+  it('resume after a copytruncate while no reader ran, the file regrown past the checkpoint: the copy is found by its head and read from the checkpoint', async () => {
+    fs.writeFileSync(file, text(SAMPLES.slice(0, 3)));
+    const first = tail({ start: 'beginning' });
+    await until(() => first.alerts.length === 3, 'three alerts');
+    await first.reader.close();
+    const checkpoint = first.reader.checkpoint()!;
+    assert.equal(checkpoint.headBytes, Math.min(HEAD_BYTES, checkpoint.offset));
+    append(text(SAMPLES.slice(3, 5)));
+    fs.copyFileSync(file, `${file}.1`);
+    fs.truncateSync(file, 0);
+    append(text(SAMPLES.slice(5, 12))); // more bytes than the checkpoint's offset: looks appended to
+    assert.ok(fs.statSync(file).size > checkpoint.offset);
+    const second = tail({ start: 'resume', checkpoint: JSON.parse(JSON.stringify(checkpoint)) });
+    await until(() => second.alerts.length === 9, 'nine alerts');
+    await settle();
+    assert.deepEqual(second.ids(), SAMPLES.slice(3, 12).map(idOf));
+    assert.deepEqual(second.warnings, []);
+  });
+
+  it('resume from a checkpoint without head (an earlier version) after a rename rotation: the old file is found by inode and read to its end first', async () => {
+    fs.writeFileSync(file, text(SAMPLES.slice(0, 3)));
+    const first = tail({ start: 'beginning' });
+    await until(() => first.alerts.length === 3, 'three alerts');
+    await first.reader.close();
+    const { dev, ino, offset } = first.reader.checkpoint()!;
+    append(text(SAMPLES.slice(3, 5)));
+    fs.renameSync(file, `${file}.1`);
+    fs.writeFileSync(file, text(SAMPLES.slice(5, 7)));
+    const second = tail({ start: 'resume', checkpoint: { dev, ino, offset } });
+    await until(() => second.alerts.length === 4, 'four alerts');
+    await settle();
+    assert.deepEqual(second.ids(), SAMPLES.slice(3, 7).map(idOf));
+    assert.deepEqual(second.warnings, []);
+    assert.deepEqual([second.reader.stats.recovered, second.reader.stats.rotations], [1, 1]);
   });
 
   it('waits for a file missing at start and reads it from 0 when it appears, even with start=end', async () => {

@@ -11,7 +11,7 @@ import type { FailInfo } from '../../src/delivery/queue';
 import type { Service } from '../../src/delivery/sender';
 import { isAlert } from '../../src/source/lines';
 import type { IntegrationInfo } from '../../src/types';
-import type { Outcome, Parcel } from '../../src/delivery/endpoint';
+import type { DiskProblem, Outcome, Parcel, Refusal } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
 import { fail, setStatus, statusTicker, type Done, type Send } from './node-kit';
 
@@ -80,8 +80,13 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
       counts.failed + counts.refused ? `failed ${counts.failed + counts.refused}` : '', counts.held ? `held ${counts.held}` : '']
       .filter(Boolean)
       .join(' · ');
+  /** The disk's problem as the status says it ("disk full", "disk error (EIO)"), from the catalogue. */
+  const diskText = (disk: DiskProblem) =>
+    disk.full ? RED._(`${node.type}.status.diskFull`) : RED._(`${node.type}.status.diskError`, { code: disk.code });
+  let diskShort = '';
   const render = () => {
-    if (lastFailure) setStatus(node, 'red', 'ring', `${lastFailure} · ${text()}`);
+    if (diskShort) setStatus(node, 'red', 'ring', `${diskShort} · ${text()}`);
+    else if (lastFailure) setStatus(node, 'red', 'ring', `${lastFailure} · ${text()}`);
     else if (counts.queued > counts.sent + counts.failed) setStatus(node, 'blue', 'ring', text());
     else setStatus(node, 'green', 'dot', text());
   };
@@ -89,6 +94,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
 
   const config = spec.config();
   const runtime = config?.runtime;
+  /** Text about the endpoint, its secrets masked (failures from the endpoint come masked already). */
+  const clean = (t: string) => (runtime ? runtime.clean(t) : t);
   const onDelivered = (parcel: Parcel, outcome: Outcome) => {
     counts.sent++;
     lastFailure = '';
@@ -107,11 +114,21 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     node.error(error, msg);
     render();
   };
+  const onDisk = (disk: DiskProblem | undefined) => {
+    if (!disk && lastFailure === diskShort) lastFailure = '';
+    diskShort = disk ? diskText(disk) : '';
+    render();
+  };
   runtime?.on(`delivered:${node.id}`, onDelivered);
   runtime?.on(`failed:${node.id}`, onFailed);
+  runtime?.on('disk', onDisk);
+  if (runtime?.diskError) {
+    diskShort = diskText(runtime.diskError);
+    render();
+  }
 
   /** Queues one parcel; returns why not, if it could not be. */
-  const accept = (msg: Msg, render: Parcel['render']): string | undefined =>
+  const accept = (msg: Msg, render: Parcel['render']): Refusal | undefined =>
     runtime!.accept({
       node: node.id,
       retries: retriesOf(msg),
@@ -133,8 +150,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   const sweeper = dedup
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
-          const reason = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
-          if (reason) node.error(`${service}: ${held.similar} similar alerts could not be summarised: ${reason}`);
+          const refusal = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
+          if (refusal) node.error(clean(`${service}: ${held.similar} similar alerts could not be summarised: ${refusal.reason}`));
           else counts.queued++;
         }
       }, 1000)
@@ -144,8 +161,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   node.on('input', (msg: Msg, send: Send, done: Done) => {
     const refuse = (reason: string, short: string) => {
       counts.refused++;
-      lastFailure = short;
-      fail(node, msg, send, done, new Error(`${service}: ${reason}`), `${short} · ${text()}`, {
+      lastFailure = clean(short);
+      fail(node, msg, send, done, new Error(clean(`${service}: ${reason}`)), `${lastFailure} · ${text()}`, {
         index: 1,
         outputs: 2,
         detail: { service: spec.service, kind: 'refused', attempts: 0 },
@@ -171,8 +188,11 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
       }
       if (admitted.similar > 0) note = { ...spec.render, similar: admitted.similar, since: admitted.since };
     }
-    const reason = accept(msg, note);
-    if (reason) return refuse(reason, /outbox full/.test(reason) ? 'outbox full' : 'not queued');
+    const refusal = accept(msg, note);
+    if (refusal) {
+      const { reason, disk } = refusal;
+      return refuse(reason, disk ? diskText(disk) : /outbox full/.test(reason) ? 'outbox full' : 'not queued');
+    }
     counts.queued++;
     ticker.poke();
     done();
@@ -183,6 +203,7 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     if (sweeper) clearInterval(sweeper);
     runtime?.off(`delivered:${node.id}`, onDelivered);
     runtime?.off(`failed:${node.id}`, onFailed);
+    runtime?.off('disk', onDisk);
     done();
   });
 }

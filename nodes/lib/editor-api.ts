@@ -18,8 +18,9 @@ import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { parseIntegrations } from '../../src/config/parse';
 import { integrationToRow, type IntegrationRow } from '../../src/config/form';
-import { postJson, redact, type Service } from '../../src/delivery/sender';
+import { postJson, type Service } from '../../src/delivery/sender';
 import { isAlert } from '../../src/source/lines';
+import { endpointSecrets, redact } from '../../src/delivery/secrets';
 import type { Integration } from '../../src/types';
 import type { Parcel } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
@@ -174,7 +175,7 @@ export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
     const rule = found.alert.rule as Record<string, unknown>;
     const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
     const parcel = parcelOf(alert, spec.render, service === 'pagerduty' ? `node-red-test/${found.sample ?? 'alert'}` : undefined);
-    const secrets = [target.url, target.routingKey ?? ''];
+    const secrets = endpointSecrets(target.url, target.routingKey);
     postJson(service, target.url, bodyOf(service, parcel, target.routingKey ?? ''), { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));

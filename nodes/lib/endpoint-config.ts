@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import type { QueuePolicy } from '../../src/delivery/queue';
+import { OUTBOX_DEFAULT_LIMITS } from '../../src/delivery/outbox';
 import { Endpoint, type EndpointOptions, type Target } from '../../src/delivery/endpoint';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
@@ -52,9 +53,12 @@ export function startEndpoint(
       ...options,
       policy: policyOf(options.policy, props),
       dir: path.join(userDir, 'armor-integrations', 'outbox', node.id.replace(/[^\w.-]/g, '_')),
-      limits: { maxEntries: num(props.maxQueue, 100_000, 1), maxBytes: num(props.maxQueueMB, 256, 1) * 1024 * 1024 },
+      limits: {
+        maxEntries: num(props.maxQueue, OUTBOX_DEFAULT_LIMITS.maxEntries, 1),
+        maxBytes: num(props.maxQueueMB, OUTBOX_DEFAULT_LIMITS.maxBytes / (1024 * 1024), 1) * 1024 * 1024,
+      },
       target: () => node.endpoint(),
-      log: { warn: (t) => node.warn(t), error: (t) => node.error(t) },
+      log: { info: (t) => node.log(t), warn: (t) => node.warn(t), error: (t) => node.error(t) },
     });
   } catch (e) {
     node.error(`cannot open the outbox: ${(e as Error).message}`);

@@ -7,9 +7,12 @@ import { KNOWN_NAMES } from '../types';
 import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from '../types';
 import { compilePattern } from '../filter';
 import { show } from '../show';
+import { describeEndpoint } from '../delivery/secrets';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Deepest element nesting accepted in a config text (an element at level 101 is refused). */
+export const MAX_XML_DEPTH = 100;
 
 /** What each tag must be, as said in error messages. Its keys are the only tags allowed. */
 const EXPECT = {
@@ -81,6 +84,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   cdataPropName: '#cdata',
   captureMetaData: true,
+  // the synthetic root is level 0 here: the levels of the operator's text are counted
+  maxNestedTags: MAX_XML_DEPTH,
 });
 
 /** The one way an issue is worded: where (block and tag), then what was expected and found. */
@@ -145,7 +150,9 @@ function readDocument(xmlText: string, errors: ConfigIssue[]): Doc | undefined {
   try {
     tree = parser.parse(wrapped) as XmlNode[];
   } catch (e) {
-    return fail(`XML could not be read: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    if (/nested tags exceeded/i.test(message)) return fail(`XML nesting deeper than ${MAX_XML_DEPTH} levels is refused`);
+    return fail(`XML could not be read: ${message}`);
   }
   const blocks: XmlNode[] = [];
   const collect = (nodes: XmlNode[]): void => {
@@ -268,6 +275,32 @@ function tokens(raw: string, separators: RegExp): string[] {
   return [...new Set(raw.split(separators).map((t) => t.trim()).filter((t) => t !== ''))];
 }
 
+/**
+ * What a bad `<hook_url>` is, without quoting it: all but its scheme and host may be the
+ * webhook's secret (a mistyped URL is usually a real one with a typo).
+ */
+function describeHookUrl(value: string): string {
+  if (value === '') return '""';
+  // a malformed reference is a name, not a secret
+  if (/^\$\{[\w\s.-]*\}$/.test(value)) return show(value);
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // without a host, what reads as a scheme may be a user name (`user:password@host/...`)
+  if (url?.host) return `${describeEndpoint(value)} (the scheme is not http or https)`;
+  let withScheme: URL | undefined;
+  try {
+    withScheme = /^([^\s/?#@]*@)?[^:/?#\s@]+\.[^:/?#\s@]+(:\d+)?([/?#]|$)/.test(value) ? new URL(`https://${value}`) : undefined;
+  } catch {
+    withScheme = undefined;
+  }
+  if (withScheme) return `${describeEndpoint(withScheme.href).replace(/^https:\/\//, '')} without http:// or https://`;
+  return `a value that is not a URL (not shown: it may be a secret)`;
+}
+
 function isHookUrl(value: string): boolean {
   if (ENV_REF.test(value)) return true;
   try {
@@ -350,7 +383,7 @@ function readBlock(node: XmlNode, index: number, lineAt: Doc['lineAt'], result: 
 
   // hook_url, api_key
   const hookUrl = value('hook_url');
-  if (hookUrl !== undefined && !isHookUrl(hookUrl)) bad('hook_url');
+  if (hookUrl !== undefined && !isHookUrl(hookUrl)) error('hook_url', given.get('hook_url')?.line, `must be ${EXPECT.hook_url}, got ${describeHookUrl(hookUrl)}`);
   const apiKey = value('api_key');
   if (apiKey === '') bad('api_key');
   for (const tag of (name && REQUIRED_BY_MANAGER[name]) || []) {

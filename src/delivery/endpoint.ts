@@ -4,11 +4,18 @@
  * (src/http-sender.ts). Delivery nodes hand it parcels and listen for outcomes; it
  * outlives them across partial redeploys, and what it has not delivered when it stops stays
  * in the outbox for the next start (SIGKILL included).
+ *
+ * A disk that cannot be written (full, read-only, failing) never takes the runtime down: an
+ * alert that cannot be journaled is refused (the node sends it to its failed output), done
+ * marks wait in memory (src/outbox.ts), an outbox that cannot be opened is opened later, and
+ * the journal is tried again every `journalRetryMs` until a write succeeds; delivery of what
+ * was accepted goes on meanwhile. `diskError` says what is wrong; `disk` events say when it changes.
  */
 import { EventEmitter } from 'node:events';
 import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from './queue';
 import { postJson, type SendResult, type Service } from './sender';
-import { Outbox, type OutboxLimits } from './outbox';
+import { Outbox, OutboxDiskError, type OutboxLimits } from './outbox';
+import { endpointSecrets, redact } from './secrets';
 import type { IntegrationInfo } from '../types';
 
 /** What a delivery node's message becomes in the outbox: enough to rebuild the request, never a secret. */
@@ -55,16 +62,47 @@ export interface EndpointOptions {
   build(parcel: Parcel, secret: string): unknown;
   /** The body of a digest of several (only when the policy digests). */
   digest?(parcels: Parcel[]): unknown;
-  log: { warn(text: string): void; error(text: string): void };
+  log: { info?(text: string): void; warn(text: string): void; error(text: string): void };
+  /** While the disk cannot be written: how often to try the journal again (default 2 s). */
+  journalRetryMs?: number;
 }
 
+/** Why a message was not queued; `disk` is set when it is the disk (then `disk.full` for ENOSPC/EDQUOT). */
+export interface Refusal {
+  reason: string;
+  disk?: DiskProblem;
+}
+
+export interface DiskProblem {
+  /** The errno name: ENOSPC, EDQUOT, EIO, EROFS, ... */
+  code: string;
+  /** ENOSPC or EDQUOT. */
+  full: boolean;
+  message: string;
+}
+
+const JOURNAL_RETRY_MS = 2000;
+/** A disk problem is logged at most this often (its status shows every change). */
+const DISK_LOG_EVERY_MS = 60_000;
+
 /**
- * Events: `delivered` (parcel, Outcome) and `failed` (parcel, FailInfo), each once per parcel.
- * A parcel whose node is gone is reported through `log`.
+ * Events: `delivered` (parcel, Outcome) and `failed` (parcel, FailInfo), each once per parcel;
+ * `disk` (DiskProblem | undefined) when the disk starts or stops failing. A parcel whose node
+ * is gone is reported through `log`.
  */
 export class Endpoint extends EventEmitter {
   readonly queue: DeliveryQueue;
-  private readonly outbox: Outbox<Parcel>;
+  /** Undefined while it cannot be opened (a disk error; tried again every journalRetryMs). */
+  private outbox: Outbox<Parcel> | undefined;
+  private openError: OutboxDiskError | undefined;
+  /** What the outbox refuses to store (the target's secrets as configured). */
+  private readonly forbid: string[];
+  /** What `disk` last said (its code), to tell changes. */
+  private diskShown: string | undefined;
+  /** When the disk's problem was last logged, and whether its end is still to be logged (a nearly full disk can flap). */
+  private diskLoggedAt = -Infinity;
+  private diskLogged = false;
+  private retrying?: NodeJS.Timeout;
   /**
    * The parcel of the one-alert post in flight (there is one post at a time), by seq, read once
    * from the outbox. Dropped as soon as the post's outcome is applied (the queue's `settled`):
@@ -76,53 +114,145 @@ export class Endpoint extends EventEmitter {
   private recovering?: NodeJS.Timeout;
   /** Until recovery has walked the whole outbox, it queues new entries too (once, in order). */
   private recovered = false;
+  /** What of the target must not show in any text this endpoint emits (see src/secrets.ts). */
+  private readonly secrets: readonly string[];
 
   constructor(private readonly opts: EndpointOptions) {
     super();
     const target = opts.target();
-    const secrets = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
-    this.outbox = Outbox.open<Parcel>(opts.dir, { ...opts.limits, forbid: secrets });
-    if (this.outbox.unreadable > 0) opts.log.warn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
+    this.setMaxListeners(0); // every delivery node on the config node listens for `disk`
+    this.forbid = 'problem' in target ? [] : [target.url, ...(target.routingKey ? [target.routingKey] : [])];
+    this.secrets = 'problem' in target ? [] : endpointSecrets(target.url, target.routingKey);
     this.queue = new DeliveryQueue(opts.policy, (jobs, signal) => this.send(jobs, signal), {
       delivered: (jobs, result) => this.settle(jobs, (p, j) => this.report('delivered', p, outcome(j, result, jobs.length))),
       failed: (job, info) => this.settle([job], (p) => this.report('failed', p, info)),
       settled: () => this.inFlight.clear(),
       changed: () => this.emit('changed'),
     });
-    // Recovered alerts go first, once the flow's nodes had a chance to subscribe.
-    this.recovering = setTimeout(() => this.recover(0), 50);
+    // a disk error is waited out; anything else (a journal of another version...) is the caller's
+    if (this.openOutbox()) {
+      // Recovered alerts go first, once the flow's nodes had a chance to subscribe.
+      this.recovering = setTimeout(() => this.recover(0), 50);
+    }
+    this.checkDisk();
   }
 
-  /** Queues a message; returns why it cannot be queued (outbox full, a secret in it), or undefined. */
-  accept(parcel: Parcel): string | undefined {
-    if (this.closed) return 'the endpoint is closing';
+  /** What keeps the journal from being written, while it lasts. */
+  get diskError(): DiskProblem | undefined {
+    const e = this.outbox ? this.outbox.writeError : this.openError;
+    return e && { code: e.code, full: e.full, message: e.message };
+  }
+
+  /** Queues a message; returns why it cannot be queued (outbox full, disk error, a secret in it), or undefined. */
+  accept(parcel: Parcel): Refusal | undefined {
+    if (this.closed) return { reason: 'the endpoint is closing' };
+    if (!this.outbox) return this.diskRefusal();
     let entry;
     try {
       entry = this.outbox.add(parcel);
     } catch (e) {
-      return (e as Error).message;
+      if (!(e instanceof OutboxDiskError)) return { reason: (e as Error).message };
+      this.checkDisk();
+      return this.diskRefusal();
     }
-    if ('full' in entry) return entry.reason;
+    this.checkDisk();
+    if ('full' in entry) return { reason: entry.reason };
     if (this.recovered) this.queue.push({ id: entry.seq, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
     return undefined;
   }
 
+  /** `text` with every secret of the target masked: for anything shown about this endpoint. */
+  clean(text: string): string {
+    return redact(text, this.secrets);
+  }
+
   get pending(): number {
-    return this.outbox.size.entries;
+    return this.outbox?.size.entries ?? 0;
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.recovering);
+    clearTimeout(this.retrying);
     this.queue.close();
-    this.outbox.close();
+    this.outbox?.close();
     this.removeAllListeners();
+  }
+
+  private diskRefusal(): Refusal {
+    const disk = this.diskError;
+    return { reason: `cannot ${this.outbox ? 'write the outbox journal' : 'open the outbox'}: ${disk?.message ?? 'unknown error'}`, disk };
+  }
+
+  /** Opens the outbox; false on a disk error (kept in openError), other errors are thrown. */
+  private openOutbox(): boolean {
+    try {
+      this.outbox = Outbox.open<Parcel>(this.opts.dir, { ...this.opts.limits, forbid: this.forbid });
+    } catch (e) {
+      if (!(e instanceof OutboxDiskError)) throw e;
+      this.openError = e;
+      return false;
+    }
+    this.openError = undefined;
+    if (this.outbox.unreadable > 0) this.logWarn(`outbox: ${this.outbox.unreadable} unreadable journal line(s) skipped`);
+    return true;
+  }
+
+  /** Reports a change of the disk's state (log, `disk` event) and keeps the retry timer running while it fails. */
+  private checkDisk(): void {
+    if (this.closed) return;
+    const disk = this.diskError;
+    if (disk?.code !== this.diskShown) {
+      this.diskShown = disk?.code;
+      if (disk && Date.now() - this.diskLoggedAt >= DISK_LOG_EVERY_MS) {
+        const every = Math.round((this.opts.journalRetryMs ?? JOURNAL_RETRY_MS) / 100) / 10;
+        this.logError(
+          `outbox: ${this.outbox ? 'cannot write the journal' : 'cannot open the outbox'} (${disk.message}); ` +
+            `new alerts are refused and delivery goes on, trying again every ${every} s`,
+        );
+        this.diskLoggedAt = Date.now();
+        this.diskLogged = true;
+      } else if (!disk && this.diskLogged) {
+        this.logWarn('outbox: the journal can be written again');
+        this.diskLogged = false;
+      }
+      this.emit('disk', disk);
+      this.emit('changed');
+    }
+    if (disk && !this.retrying) {
+      this.retrying = setTimeout(() => {
+        this.retrying = undefined;
+        this.retryJournal();
+      }, this.opts.journalRetryMs ?? JOURNAL_RETRY_MS);
+      this.retrying.unref?.();
+    }
+  }
+
+  /** One more try at the journal: open it, or write what it owes. */
+  private retryJournal(): void {
+    if (this.closed) return;
+    try {
+      if (!this.outbox) {
+        if (this.openOutbox()) this.recover(0);
+      } else this.outbox.flush();
+    } catch (e) {
+      this.logError(`outbox: ${(e as Error).message}`);
+    }
+    this.checkDisk();
   }
 
   /** Pushes what the outbox held at start, in order, a batch at a time. */
   private recover(afterSeq: number): void {
-    if (this.closed) return;
-    const batch = this.outbox.next(1000, afterSeq);
+    if (this.closed || !this.outbox) return;
+    let batch;
+    try {
+      batch = this.outbox.next(1000, afterSeq);
+    } catch (e) {
+      // a read error: try again a little later, from where it stopped
+      this.logError(`outbox: cannot read the journal: ${(e as Error).message}`);
+      this.recovering = setTimeout(() => this.recover(afterSeq), this.opts.journalRetryMs ?? JOURNAL_RETRY_MS);
+      return;
+    }
     for (const e of batch) {
       this.queue.push({ id: e.seq, retries: e.data.retries, queuedAt: e.data.queuedAt, attempts: 0, notBefore: 0 });
     }
@@ -134,7 +264,8 @@ export class Endpoint extends EventEmitter {
     const target = this.opts.target();
     if ('problem' in target) return { kind: 'permanent', error: target.problem };
     const parcels: Parcel[] = [];
-    for (const parcel of this.outbox.read(jobs.map((job) => job.id))) if (parcel) parcels.push(parcel);
+    // a read error rejects: the queue retries it as a transient error
+    for (const parcel of this.outbox!.read(jobs.map((job) => job.id))) if (parcel) parcels.push(parcel);
     if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
     let body: unknown;
     try {
@@ -154,28 +285,70 @@ export class Endpoint extends EventEmitter {
     return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
   }
 
+  /**
+   * Reports the outcome of `jobs` and marks them done. Called from the queue's promise chain, so
+   * nothing may throw out of it: a disk error only delays the done record (src/outbox.ts).
+   */
   private settle(jobs: readonly Job[], each: (parcel: Parcel, job: Job) => void): void {
-    if (this.closed) return;
+    if (this.closed || !this.outbox) return;
     const seqs = jobs.map((j) => j.id);
     const missing = seqs.filter((seq) => !this.inFlight.has(seq));
     const fromDisk = new Map<number, Parcel | undefined>();
-    if (missing.length > 0) this.outbox.read(missing).forEach((parcel, k) => fromDisk.set(missing[k], parcel));
+    try {
+      if (missing.length > 0) this.outbox.read(missing).forEach((parcel, k) => fromDisk.set(missing[k], parcel));
+    } catch (e) {
+      this.logError(`outbox: cannot read back ${missing.length} alert(s) to report their outcome: ${(e as Error).message}`);
+    }
     for (const job of jobs) {
       const parcel = this.inFlight.get(job.id) ?? fromDisk.get(job.id);
       this.inFlight.delete(job.id);
-      if (parcel) each(parcel, job);
+      if (!parcel) continue;
+      try {
+        each(parcel, job);
+      } catch (e) {
+        this.logError(`an alert's outcome could not be reported: ${(e as Error).message}`);
+      }
     }
-    this.outbox.done(seqs);
+    try {
+      this.outbox.done(seqs);
+    } catch (e) {
+      this.logError(`outbox: ${(e as Error).message}`);
+    }
+    this.checkDisk();
+  }
+
+  private masked(info: FailInfo): FailInfo {
+    return { ...info, error: this.clean(info.error), ...(info.answer === undefined ? {} : { answer: this.clean(info.answer) }) };
+  }
+
+  private logWarn(text: string): void {
+    this.opts.log.warn(this.clean(text));
+  }
+
+  private logError(text: string): void {
+    this.opts.log.error(this.clean(text));
   }
 
   private report(event: 'delivered' | 'failed', parcel: Parcel, detail: Outcome | FailInfo): void {
+    // a failure's text may quote the service, an exception or the queue: masked once, here
+    if (event === 'failed') detail = this.masked(detail as FailInfo);
     if (this.listeners(`${event}:${parcel.node}`).length > 0) {
       this.emit(`${event}:${parcel.node}`, parcel, detail);
       return;
     }
-    // the node that accepted it is gone (deleted, or not deployed any more)
-    if (event === 'failed') this.opts.log.error(`an alert queued by a node that no longer exists was not delivered: ${(detail as FailInfo).error}`);
+    // the node that accepted it is gone (deleted, or not deployed any more): the log is its only report
+    const alert = describeAlert(parcel.msg.payload);
+    if (event === 'failed') this.logError(`an alert queued by a node that no longer exists was not delivered${alert}: ${(detail as FailInfo).error}`);
+    else this.opts.log.info?.(this.clean(`an alert queued by a node that no longer exists was delivered${alert} (HTTP ${(detail as Outcome).status}, attempts ${detail.attempts})`));
   }
+}
+
+/** ` (alert <id>, rule <rule.id>)` for a log line, from what the parcel holds; empty when it holds no alert id. */
+function describeAlert(payload: unknown): string {
+  const p = payload as { id?: unknown; rule?: { id?: unknown } } | null;
+  if (!p || typeof p !== 'object' || (typeof p.id !== 'string' && typeof p.id !== 'number')) return '';
+  const rule = p.rule && (typeof p.rule.id === 'string' || typeof p.rule.id === 'number') ? `, rule ${p.rule.id}` : '';
+  return ` (alert ${String(p.id).slice(0, 40)}${rule.slice(0, 40)})`;
 }
 
 function outcome(job: Job, result: SendResult, batch: number): Outcome {

@@ -28,6 +28,15 @@
  * count and bytes refuse new entries (never unbounded memory or disk). A journal found over
  * the limits (limits lowered) is kept whole.
  *
+ * Write errors (a full disk: ENOSPC or EDQUOT; EIO, EROFS, ...) never leave the outbox
+ * inconsistent and never throw out of done() or a compaction: add() refuses the entry (it throws
+ * an `OutboxDiskError`, nothing of it is kept); done() marks the entries done in memory at once
+ * (next() and read() no longer return them) and keeps the record to write; a compaction that
+ * fails leaves the old journal whole and is tried again later. From then on `writeError` is set
+ * and nothing is written (add() refuses at once, done() only keeps its marks) until `flush()`,
+ * which the caller calls now and then, writes the marks kept. Done marks that were never written are lost if
+ * the process stops before a write succeeds: those entries are pending again after a restart.
+ *
  * Durability: every add()/done() is written with one write(2) to the journal before it returns.
  * That survives a crash of the process (SIGKILL included: the bytes are in the kernel's page
  * cache). It does not survive a power loss or kernel crash unless `fsync: 'always'` (an fsync
@@ -66,6 +75,33 @@ export interface OutboxOptions extends Partial<OutboxLimits> {
   fsync?: 'always' | 'never';
   /** Secrets (webhook URLs, routing keys) that must never reach the disk: add() throws if the data contains one. */
   forbid?: string[];
+}
+
+/**
+ * An I/O error from the journal's file system (opening, writing, truncating, renaming): `code`
+ * is the errno name (ENOSPC and EDQUOT: the disk is full). The message is the system's, without
+ * the data.
+ */
+export class OutboxDiskError extends Error {
+  readonly code: string;
+
+  constructor(cause: unknown) {
+    const err = cause as NodeJS.ErrnoException;
+    super(err?.message ?? String(cause));
+    this.name = 'OutboxDiskError';
+    this.code = typeof err?.code === 'string' ? err.code : 'EIO';
+  }
+
+  /** Whether the disk (or the user's quota) is full. */
+  get full(): boolean {
+    return this.code === 'ENOSPC' || this.code === 'EDQUOT';
+  }
+}
+
+/** A file system error as an OutboxDiskError; anything else (a bug, a bad journal) as it is. */
+function diskError(err: unknown): unknown {
+  if (err instanceof OutboxDiskError) return err;
+  return typeof (err as NodeJS.ErrnoException)?.code === 'string' ? new OutboxDiskError(err) : err;
 }
 
 export const OUTBOX_DEFAULT_LIMITS: Readonly<OutboxLimits> = { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 };
@@ -219,6 +255,16 @@ export class Outbox<T = unknown> {
   /** Records in the file that compaction would drop (done adds, done records, unreadable lines). */
   private obsolete = 0;
   private closed = false;
+  /** Set while the last write failed; cleared by the next write that succeeds. */
+  private failure: OutboxDiskError | undefined;
+  /** Seqs marked done in memory whose done record is not in the journal yet. */
+  private unsavedDone: number[] = [];
+  /** A meta record is owed (a new journal whose first line could not be written, or a probe). */
+  private metaUnsaved = false;
+  /** A failed append could not cut what it had partly written: cut it before the next one. */
+  private dirtyTail = false;
+  /** After a failed compaction, the next one waits until `obsolete` reaches this. */
+  private compactRetryAt = 0;
 
   /** Opens (creating the directory and journal if needed) and replays the journal. */
   static open<T = unknown>(dir: string, options: OutboxOptions = {}): Outbox<T> {
@@ -237,25 +283,57 @@ export class Outbox<T = unknown> {
     this.forbid = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
     this.file = path.join(this.dir, OUTBOX_JOURNAL);
 
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    fs.rmSync(path.join(this.dir, TEMP), { force: true });
-    const created = !fs.existsSync(this.file);
-    this.fd = fs.openSync(this.file, 'a+', 0o600);
+    let created: boolean;
+    try {
+      makeDir(this.dir);
+      removeQuietly(path.join(this.dir, TEMP));
+      created = !fs.existsSync(this.file);
+      this.fd = fs.openSync(this.file, 'a+', 0o600);
+    } catch (err) {
+      throw diskError(err);
+    }
     let unreadable = 0;
     try {
       if (created) {
-        this.append(meta(this.nextSeq));
+        // if it cannot be written now (a full disk), it goes with the first record that can
+        this.metaUnsaved = true;
+        this.tryAppend(Buffer.alloc(0));
         syncDir(this.dir);
       } else {
         unreadable = this.replay();
       }
       this.compactIfWorth();
     } catch (err) {
-      fs.closeSync(this.fd);
-      throw err;
+      closeQuietly(this.fd);
+      throw diskError(err);
     }
     this.unreadable = unreadable;
     openDirs.add(this.dir);
+  }
+
+  /**
+   * The last write error while the journal is behind (done marks not written yet, or the last
+   * add refused for it); undefined once a write succeeds again (see flush()).
+   */
+  get writeError(): OutboxDiskError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Writes what the journal owes (done marks kept in memory after a failed write) or, when it
+   * owes nothing but the last write failed, a small record to see whether writing works again;
+   * then compacts if that is due. Never throws for a disk error. Returns true when the journal
+   * is up to date and the last write succeeded.
+   */
+  flush(): boolean {
+    this.assertOpen();
+    if (this.failure === undefined && !this.owes()) return true;
+    if (!this.owes()) this.metaUnsaved = true; // the probe: a meta record is harmless anywhere
+    if (this.tryAppend(Buffer.alloc(0))) {
+      this.compactRetryAt = 0; // a compaction put off by a failure may go now
+      this.compactIfWorth();
+    }
+    return this.failure === undefined;
   }
 
   /** Pending entries and their bytes. */
@@ -265,7 +343,8 @@ export class Outbox<T = unknown> {
 
   /**
    * Appends `data` to the journal before returning, or refuses it when it would take the outbox
-   * past a limit. Throws if the data contains a `forbid` string (nothing is written) or on I/O error.
+   * past a limit. Throws if the data contains a `forbid` string (nothing is written) or, on a
+   * write error or while `writeError` is set, an `OutboxDiskError` (nothing of the entry is kept).
    */
   add(data: T): OutboxEntry<T> | OutboxFull {
     this.assertOpen();
@@ -273,6 +352,8 @@ export class Outbox<T = unknown> {
     const json = JSON.stringify(data);
     if (json === undefined) throw new TypeError('outbox: data is not JSON');
     this.assertNoSecret(json);
+    // while the journal is behind, only flush() writes (a storm on a full disk costs no write each)
+    if (this.failure) throw this.failure;
     if (this.liveCount >= maxEntries) return full(`${this.liveCount} entries, limit ${maxEntries}`);
     const seq = this.nextSeq;
     const at = Date.now();
@@ -293,7 +374,8 @@ export class Outbox<T = unknown> {
   /**
    * Marks entries delivered (or finally failed): appends one `done` record before returning.
    * Takes ids (the decimal seq) or seqs. Ids that are not pending are ignored. Returns how many
-   * entries were removed.
+   * entries were removed. A write error does not throw: the entries are done in memory and
+   * their record is kept for `flush()` (see `writeError`).
    */
   done(ids: Iterable<string | number>): number {
     this.assertOpen();
@@ -305,16 +387,12 @@ export class Outbox<T = unknown> {
       if (i >= 0 && !this.index.done(i)) found.add(i);
     }
     if (found.size === 0) return 0;
-    let record = '{"op":"done","seqs":[';
-    let first = true;
-    for (const i of found) {
-      record += first ? String(this.index.seq(i)) : `,${this.index.seq(i)}`;
-      first = false;
-    }
-    this.append(`${record}]}\n`);
+    const seqs: number[] = [];
+    for (const i of found) seqs.push(this.index.seq(i));
     for (const i of found) this.retire(i);
     this.cleanIndexIfWorth();
     this.obsolete++;
+    if (this.failure || !this.tryAppend(doneRecord(seqs))) for (const seq of seqs) this.unsavedDone.push(seq);
     this.compactIfWorth();
     return found.size;
   }
@@ -358,14 +436,24 @@ export class Outbox<T = unknown> {
     return out;
   }
 
-  /** Rewrites the journal with only the pending entries (see the file comment for crash safety). */
+  /**
+   * Rewrites the journal with only the pending entries (see the file comment for crash safety).
+   * Done marks not written yet are in it (their entries are left out). On a write error it
+   * throws an `OutboxDiskError` and the old journal stays as it was.
+   */
   compact(): void {
     this.assertOpen();
     const tempPath = path.join(this.dir, TEMP);
-    const temp = fs.openSync(tempPath, 'w', 0o600);
     const index = this.index;
     let size = 0;
     let head = 0;
+    let temp: number;
+    try {
+      // appending, as the journal: the new file becomes the journal's descriptor as it is
+      temp = fs.openSync(tempPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_APPEND, 0o600);
+    } catch (err) {
+      throw diskError(err);
+    }
     try {
       const first = Buffer.from(meta(this.nextSeq));
       writeAll(temp, first);
@@ -387,17 +475,27 @@ export class Outbox<T = unknown> {
       writeAll(temp, batch.subarray(0, fill));
       fs.fsyncSync(temp);
     } catch (err) {
-      fs.closeSync(temp);
-      fs.rmSync(tempPath, { force: true });
-      throw err;
+      closeQuietly(temp);
+      removeQuietly(tempPath);
+      throw diskError(err);
     }
-    fs.closeSync(temp);
-    fs.closeSync(this.fd);
+    // closed before the rename (some platforms cannot rename over an open file)
+    closeQuietly(this.fd);
     try {
       fs.renameSync(tempPath, this.file);
-    } finally {
-      this.fd = fs.openSync(this.file, 'a+', 0o600);
+    } catch (err) {
+      closeQuietly(temp);
+      removeQuietly(tempPath);
+      try {
+        this.fd = fs.openSync(this.file, 'a+', 0o600);
+      } catch (again) {
+        this.closed = true; // no journal to go on with: the next call says so
+        openDirs.delete(this.dir);
+        throw diskError(again);
+      }
+      throw diskError(err);
     }
+    this.fd = temp;
     syncDir(this.dir);
     // the index changes only now that the new journal is in place: same entries, same order
     index.dropDone();
@@ -405,13 +503,23 @@ export class Outbox<T = unknown> {
     this.fileSize = size;
     this.deadSlots = 0;
     this.obsolete = 0;
+    this.compactRetryAt = 0;
+    // the new journal has the meta record and no trace of the done entries
+    this.unsavedDone = [];
+    this.metaUnsaved = false;
+    this.dirtyTail = false;
+    this.failure = undefined;
   }
 
-  /** Closes the journal. The outbox can be opened again (here or after a restart). */
+  /**
+   * Closes the journal. The outbox can be opened again (here or after a restart). Done marks
+   * still owed are tried once more; if that fails too, their entries are pending at the next open.
+   */
   close(): void {
     if (this.closed) return;
+    if (this.owes()) this.tryAppend(Buffer.alloc(0));
     this.closed = true;
-    fs.closeSync(this.fd);
+    closeQuietly(this.fd);
     openDirs.delete(this.dir);
   }
 
@@ -445,7 +553,11 @@ export class Outbox<T = unknown> {
     }
     if (len > 0) {
       unreadable++;
-      fs.ftruncateSync(this.fd, bufOffset);
+      try {
+        fs.ftruncateSync(this.fd, bufOffset);
+      } catch {
+        this.dirtyTail = true; // cut before the next append
+      }
     }
     this.fileSize = bufOffset;
     return unreadable;
@@ -506,8 +618,32 @@ export class Outbox<T = unknown> {
     }
   }
 
+  /** Compacts when obsolete records dominate; a failure waits for MIN_OBSOLETE more (or a flush) to try again. */
   private compactIfWorth(): void {
-    if (this.obsolete > MIN_OBSOLETE && this.fileSize - this.liveBytes > this.liveBytes) this.compact();
+    if (this.failure || this.obsolete <= MIN_OBSOLETE || this.obsolete < this.compactRetryAt || this.fileSize - this.liveBytes <= this.liveBytes) return;
+    try {
+      this.compact();
+    } catch (err) {
+      if (this.closed) return;
+      this.compactRetryAt = this.obsolete + MIN_OBSOLETE;
+      if (!(err instanceof OutboxDiskError)) throw err;
+    }
+  }
+
+  /** Whether records are owed to the journal (done marks, a meta record) or a torn tail must be cut. */
+  private owes(): boolean {
+    return this.unsavedDone.length > 0 || this.metaUnsaved || this.dirtyTail;
+  }
+
+  /** append() that reports a disk error in `writeError` instead of throwing; true if written. */
+  private tryAppend(record: string | Buffer): boolean {
+    try {
+      this.append(record);
+      return true;
+    } catch (err) {
+      if (err instanceof OutboxDiskError) return false;
+      throw err;
+    }
   }
 
   /**
@@ -541,23 +677,40 @@ export class Outbox<T = unknown> {
     }
   }
 
-  /** Appends one record; on failure, cuts what was partly written so the next record starts on a new line. */
+  /**
+   * Appends one record (an empty one: only what is owed), after the records the journal owes
+   * (a meta record, the done marks of failed writes), in one write(2); returns the record's
+   * offset. On failure it cuts what was partly written, so the next record starts on a new line,
+   * keeps what was owed, and throws an `OutboxDiskError` (also kept in `writeError`).
+   */
   private append(record: string | Buffer): number {
-    const buf = typeof record === 'string' ? Buffer.from(record) : record;
-    const offset = this.fileSize;
+    const body = typeof record === 'string' ? Buffer.from(record) : record;
+    let owed = this.metaUnsaved ? meta(this.nextSeq) : '';
+    if (this.unsavedDone.length > 0) owed += doneRecord(this.unsavedDone);
+    const buf = owed === '' ? body : Buffer.concat([Buffer.from(owed), body]);
+    const start = this.fileSize;
     try {
+      if (this.dirtyTail) {
+        fs.ftruncateSync(this.fd, start);
+        this.dirtyTail = false;
+      }
       writeAll(this.fd, buf);
       if (this.fsyncAlways) fs.fsyncSync(this.fd);
     } catch (err) {
       try {
-        fs.ftruncateSync(this.fd, offset);
+        fs.ftruncateSync(this.fd, start);
       } catch {
-        // the original error says more
+        this.dirtyTail = true; // cut before the next append
       }
-      throw err;
+      const e = diskError(err);
+      if (e instanceof OutboxDiskError) this.failure = e;
+      throw e;
     }
     this.fileSize += buf.length;
-    return offset;
+    this.unsavedDone = [];
+    this.metaUnsaved = false;
+    this.failure = undefined;
+    return start + buf.length - body.length;
   }
 
   /**
@@ -597,6 +750,10 @@ function full(why: string): OutboxFull {
   return { full: true, reason: `outbox full: ${why}` };
 }
 
+function doneRecord(seqs: readonly number[]): string {
+  return `{"op":"done","seqs":[${seqs.join(',')}]}\n`;
+}
+
 function meta(next: number): string {
   return `{"op":"meta","v":${VERSION},"next":${next}}\n`;
 }
@@ -614,6 +771,38 @@ function readAll(fd: number, buf: Buffer, position: number): void {
     const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
     if (n === 0) throw new Error('outbox journal ended early');
     done += n;
+  }
+}
+
+/**
+ * mkdir -p. Node's recursive mkdir says ENOENT when a parent cannot be made (a read-only or full
+ * disk): the first missing directory is then made alone, to throw the real reason (EROFS, ENOSPC).
+ */
+function makeDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let missing = dir;
+    while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+    fs.mkdirSync(missing, { mode: 0o700 });
+    throw err;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // EIO on close: nothing more can be done with it
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // a leftover temp file is removed at the next open
   }
 }
 

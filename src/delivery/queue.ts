@@ -11,8 +11,9 @@
  *   than 1 / rate apart, whatever the latency;
  * - `rate-limited` (429): no post to this endpoint before `retryAfterMs` plus jitter; the
  *   jobs go back unchanged (a 429 is not the alert's fault and costs no attempt);
- * - `transient` (5xx, network, timeout): the job retries after min(maxBackoff, base * 2^n)
- *   with full jitter, until its `retries` are spent or its deadline passes, then fails;
+ * - `transient` (5xx, 408, network, timeout): the job retries after min(maxBackoff, base * 2^n)
+ *   jittered over its upper half and at least the answer's `Retry-After` (`retryDelay`), until
+ *   its `retries` are spent or its deadline passes, then fails;
  * - `permanent` (Slack 400/403/404/410, PagerDuty 400, ...): fails at once, no retry;
  * - digests: when more than `digestAbove` jobs are ready, the next post carries all of them
  *   (up to `digestMax`) in one message; its outcome applies to each.
@@ -76,6 +77,19 @@ export const PAGERDUTY_POLICY: QueuePolicy = {
   digestMax: 1,
   jitterMs: 250,
 };
+
+/**
+ * How long a job waits before its next attempt after a transient failure of attempt number
+ * `attempts` (1 = the first): capped exponential backoff, `cap` = min(backoffMaxMs,
+ * backoffBaseMs * 2^(attempts - 1)), jittered over its upper half (uniform in [cap / 2, cap),
+ * so the wait still grows with each attempt), and never less than what the service asked for
+ * (a 5xx's `Retry-After`). `random` returns a number in [0, 1).
+ */
+export function retryDelay(policy: Pick<QueuePolicy, 'backoffBaseMs' | 'backoffMaxMs'>, attempts: number, random: () => number, retryAfterMs = 0): number {
+  const { backoffBaseMs, backoffMaxMs } = policy;
+  const cap = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+  return Math.max(retryAfterMs, cap / 2 + (random() * cap) / 2);
+}
 
 /** Posts one message for `jobs` (one job: its own message; several: a digest). */
 export type Transport = (jobs: readonly Job[], signal: AbortSignal) => Promise<SendResult>;
@@ -270,11 +284,8 @@ export class DeliveryQueue {
     this.hooks.changed?.();
   }
 
-  /** Capped exponential backoff with full jitter; at least what the service asked for. */
-  private backoff(attempts: number, retryAfterMs = 0): number {
-    const { backoffBaseMs, backoffMaxMs } = this.policy;
-    const cap = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(30, attempts - 1));
-    return Math.max(retryAfterMs, cap / 2 + (this.random() * cap) / 2);
+  private backoff(attempts: number, retryAfterMs?: number): number {
+    return retryDelay(this.policy, attempts, this.random, retryAfterMs);
   }
 
   private fail(job: Job, result: SendResult | FailInfo): void {

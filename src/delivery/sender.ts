@@ -6,15 +6,19 @@
  * - No redirects: a 3xx is a permanent error (following it would hand the body, and with it
  *   a routing key, to another place; retrying cannot help).
  * - Proxies only through a CONNECT tunnel (see ./proxy): the proxy never sees the path or body.
- * - Secrets (the Slack webhook path, the PagerDuty routing key, proxy credentials) never reach a
- *   result: the service's answer is redacted before anything is cut from it, and every other
- *   message is built here from error codes, never from an axios error or its message.
+ * - Secrets (every part of the URL but scheme, host and port, the PagerDuty routing key, proxy
+ *   credentials; see ./secrets) never reach a result: the service's answer and status text are
+ *   redacted before anything is cut from them, and every other message is built here from error
+ *   codes, never from an axios error or its message.
  */
 import axios from 'axios';
 import type { Readable } from 'node:stream';
 import { addAbortSignal } from 'node:stream';
-import { agentFor, proxyFromEnv, selectProxy, TunnelError, urlCredentials } from './proxy';
+import { agentFor, proxyFromEnv, selectProxy, TunnelError } from './proxy';
 import type { ProxyConfig } from './proxy';
+import { endpointSecrets, redact, urlSecrets } from './secrets';
+
+export { describeEndpoint, redact } from './secrets';
 
 export type Service = 'slack' | 'pagerduty';
 
@@ -98,7 +102,7 @@ export async function postJson(service: Service, url: string, body: unknown, opt
   } catch (err) {
     return { kind: 'permanent', error: (err as Error).message };
   }
-  const secrets = [...secretsOf(service, url, target, body), ...(proxy ? credentialsOf(proxy) : [])];
+  const secrets = [...secretsOf(url, body), ...(proxy ? urlSecrets(proxy.href) : [])];
   if (opts.signal?.aborted) return aborted();
 
   const attempt = new AbortController();
@@ -141,47 +145,14 @@ export async function postJson(service: Service, url: string, body: unknown, opt
 
 const aborted = (): SendResult => ({ kind: 'aborted', error: 'aborted' });
 
-/** Replaces every occurrence of each secret (longest first) by `***`. Empty secrets are ignored. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets
-    .filter(Boolean)
-    .sort((a, b) => b.length - a.length)
-    .reduce((out, secret) => out.split(secret).join('***'), text);
-}
-
 /**
- * A label for status and logs that never shows a secret: the host (and port), `/…` when the
- * URL has a path, the scheme only when it is not https. `hooks.slack.com/…`,
- * `events.pagerduty.com/…`, `http://127.0.0.1:8080/…`.
+ * What must never appear in a result: every part of the URL but scheme, host and port (for
+ * every service: a custom URL may carry a token as well as a Slack webhook), and the routing
+ * key the body carries.
  */
-export function describeEndpoint(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return '(invalid URL)';
-  }
-  return `${u.protocol === 'https:' ? '' : `${u.protocol}//`}${u.host}${u.pathname.length > 1 || u.search ? '/…' : ''}`;
-}
-
-/** What must never appear in a result, for this service and request. */
-function secretsOf(service: Service, url: string, target: URL, body: unknown): string[] {
-  const secrets = credentialsOf(target);
-  if (service === 'slack') {
-    // The whole path is the webhook's secret; its segments too, as an answer may quote them
-    // alone or with escaped slashes.
-    const [, ...segments] = target.pathname.split('/').filter(Boolean);
-    secrets.push(url, target.href, target.pathname + target.search, ...segments.filter((s) => s.length >= 4));
-  } else {
-    const key = (body as { routing_key?: unknown } | null)?.routing_key;
-    if (typeof key === 'string') secrets.push(key);
-  }
-  return secrets;
-}
-
-/** The user name and password of a URL, as written and decoded. */
-function credentialsOf(url: URL): string[] {
-  return [url.username, url.password, ...urlCredentials(url)];
+function secretsOf(url: string, body: unknown): string[] {
+  const key = (body as { routing_key?: unknown } | null)?.routing_key;
+  return endpointSecrets(url, typeof key === 'string' ? key : undefined);
 }
 
 /** The answer's text, at most MAX_ANSWER_BYTES of it (then the stream is closed). */

@@ -104,3 +104,31 @@ export function rateLimited(ratePerSec: number, burst: number, inner: Handler = 
 
 /** Resets the connection (TCP RST) instead of answering. */
 export const reset: Handler = (req) => req.socket.resetAndDestroy();
+
+/**
+ * A service that quotes back what it was given: the request line and the `quoted` strings (the
+ * configured URL, parts of it, a key) in its reason phrase and in its answer, raw, decoded,
+ * percent-encoded, lower-case percent-encoded and JSON-escaped (`\/`), and the Basic credentials
+ * it received. `html` answers an HTML page, so that a client can only quote the reason phrase.
+ */
+export function echoSecrets(status: number, quoted: readonly string[], html = false): Handler {
+  return (req, res, body) => {
+    const url = req.url ?? '';
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    };
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const forms = [url, decode(url), url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()), ...quoted, ...quoted.map(decode), ...quoted.map((q) => encodeURIComponent(decode(q)))];
+    if (basic) forms.push(basic, Buffer.from(basic, 'base64').toString('utf8'));
+    const text = `host ${req.headers.host} said no to ${forms.join(' | ')} | body ${body}`;
+    // as PHP and others write JSON: slashes escaped
+    const json = JSON.stringify(text).replace(/\//g, '\\/');
+    res.statusMessage = `rejected ${url} ${quoted.filter((q) => /^[\x21-\x7e]*$/.test(q)).join(' ')}`;
+    if (html) res.writeHead(status, { 'Content-Type': 'text/html' }).end(`<html><body>${text} ${json}</body></html>`);
+    else res.writeHead(status, { 'Content-Type': 'application/json' }).end(`{"message":${json}}`);
+  };
+}
