@@ -11,7 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SLACK_POLICY } from '../src/delivery/queue';
+import { slack as slackService } from '../src/services';
 import { postJson } from '../src/delivery/sender';
 import { buildSlackMessage, slackDigest } from '../src/services/slack/message';
 import { Endpoint, type Parcel } from '../src/delivery/endpoint';
@@ -95,13 +95,11 @@ async function ours(): Promise<Record<string, number>> {
   const rss0 = process.memoryUsage().rss;
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: 'slack',
+    service: { ...slackService, message: (p) => buildSlackMessage(p.msg.payload), digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)) },
     dir,
-    policy: SLACK_POLICY,
+    policy: slackService.policy,
     limits: { maxEntries: 1_000_000 },
     target: () => ({ url: slack.url }),
-    build: (p) => buildSlackMessage(p.msg.payload),
-    digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
     log: { warn: () => undefined, error: (t) => console.error(t) },
   });
   let settled = 0;
@@ -110,7 +108,7 @@ async function ours(): Promise<Record<string, number>> {
   endpoint.on('failed:bench', () => (settled++, failed++));
   for (let i = 0; i < STORM; i++) {
     const reason = endpoint.accept(parcel(i));
-    if (reason) throw new Error(reason);
+    if (reason) throw new Error(reason.reason);
   }
   while (settled < STORM && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 20));
   const wall = Date.now() - started;
@@ -129,7 +127,7 @@ async function naive(): Promise<Record<string, number>> {
   const started = Date.now();
   // one post per alert as it arrives, as the manager's daemon does (a process per alert)
   const results = await Promise.all(
-    Array.from({ length: STORM }, (_, i) => postJson('slack', slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null })),
+    Array.from({ length: STORM }, (_, i) => postJson(slackService, slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null })),
   );
   const wall = Date.now() - started;
   const peak = mem.peak();
@@ -157,13 +155,11 @@ async function waiting(): Promise<Record<string, number>> {
   const before = process.memoryUsage();
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: 'slack',
+    service: { ...slackService, message: (p) => buildSlackMessage(p.msg.payload), digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)) },
     dir,
-    policy: SLACK_POLICY,
+    policy: slackService.policy,
     limits: { maxEntries: WAITING + 1, maxBytes: 2 * 1024 * 1024 * 1024 },
     target: () => ({ url: `http://127.0.0.1:${port}/services/T000/B000/DOWN` }),
-    build: (p) => buildSlackMessage(p.msg.payload),
-    digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
     log: { warn: () => undefined, error: () => undefined },
   });
   const mem = peakRss();

@@ -8,7 +8,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { parseIntegrations } from '../src/config/parse';
 import { ConfigFileError, parseConfigFile } from '../src/config/file';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
-import { unsetEnvReference } from '../src/services/targets';
+import { unsetEnvReference } from '../src/config/env';
 import { isAlert } from '../src/source/lines';
 import { rowsToXml, type IntegrationRow } from '../src/config/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';

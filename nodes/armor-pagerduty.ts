@@ -5,6 +5,7 @@
  * Output 1: delivered; output 2: failed (msg.error).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { pagerduty } from '../src/services/pagerduty';
 import { deliveryNode } from './lib/delivery-node';
 import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';
@@ -21,7 +22,7 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, def);
     const config = () => (def.service ? (RED.nodes.getNode(def.service) as EndpointConfigNode | null) : null);
     deliveryNode(RED, this, {
-      service: 'pagerduty',
+      service: pagerduty,
       config,
       custom: (msg) => msg.event_action !== undefined && msg.event_action !== 'trigger',
       check(msg) {
@@ -31,8 +32,8 @@ export = (RED: NodeAPI) => {
         return undefined;
       },
     });
-    allowTestSend(this, { service: 'pagerduty', config });
+    allowTestSend(this, { service: pagerduty, config });
   }
   RED.nodes.registerType('armor-pagerduty', ArmorPagerDutyNode);
-  deliveryEditorApi(RED, 'pagerduty');
+  deliveryEditorApi(RED, pagerduty);
 };

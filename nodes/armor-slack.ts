@@ -6,6 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { SlackLayout } from '../src/services/slack/message';
+import { slack } from '../src/services/slack';
 import { deliveryNode } from './lib/delivery-node';
 import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';
@@ -24,14 +25,14 @@ export = (RED: NodeAPI) => {
     const config = () => (def.webhook ? (RED.nodes.getNode(def.webhook) as EndpointConfigNode | null) : null);
     const render = { layout: def.layout };
     deliveryNode(RED, this, {
-      service: 'slack',
+      service: slack,
       config,
       custom: (msg) => msg.slack !== undefined,
       render,
       dedupWindowS: Number(def.dedupWindow) || 0,
     });
-    allowTestSend(this, { service: 'slack', config, render });
+    allowTestSend(this, { service: slack, config, render });
   }
   RED.nodes.registerType('armor-slack', ArmorSlackNode);
-  deliveryEditorApi(RED, 'slack');
+  deliveryEditorApi(RED, slack);
 };

@@ -25,8 +25,10 @@ export type { SlackColor, SlackDigestOptions, SlackLayout, SlackMessage, SlackMe
 export { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from './services/pagerduty/event';
 export type { PagerDutyAction, PagerDutyEvent, PagerDutyEventOptions, PagerDutySeverity } from './services/pagerduty/event';
 export { postJson, redact, describeEndpoint } from './delivery/sender';
-export { endpointSecrets, urlSecrets } from './delivery/secrets';
-export type { Service, SendKind, SendOptions, SendResult } from './delivery/sender';
+export { endpointSecrets, urlSecrets } from './secrets';
+export type { Acceptance, SendKind, SendOptions, SendResult } from './delivery/sender';
+export type { DeliveryService, Target, TargetProblem } from './delivery/service';
+export { SERVICES, slack, pagerduty } from './services';
 export { proxyFromEnv, bypassesProxy } from './delivery/proxy';
 export type { ProxyConfig } from './delivery/proxy';
 export { rowsToXml, integrationToRow } from './config/form';

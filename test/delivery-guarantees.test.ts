@@ -5,7 +5,7 @@
  * and a removed config node that stops posting. Real Node-RED, real HTTP servers on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { PAGERDUTY_POLICY, SLACK_POLICY } from '../src/delivery/queue';
+import { pagerduty, slack } from '../src/services';
 import { OUTBOX_DEFAULT_LIMITS } from '../src/delivery/outbox';
 import { calls, collect, helper, nodeModule, sleep, until, useTempUserDir } from './lib/red';
 import { alertsIn, stormAlert } from './lib/storm';
@@ -60,7 +60,7 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
   describe('a config node deployed without pacing or limit properties', () => {
     it('Slack: runs at 1 post/s with a burst of 3, a 1 h deadline, an outbox of 100,000 alerts or 256 MiB: 4 alerts at once go out 3 at once, then 1 s later', async () => {
       assert.deepEqual(
-        { rate: SLACK_POLICY.ratePerSec, burst: SLACK_POLICY.burst, deadlineMs: SLACK_POLICY.deadlineMs, digestAbove: SLACK_POLICY.digestAbove },
+        { rate: slack.policy.ratePerSec, burst: slack.policy.burst, deadlineMs: slack.policy.deadlineMs, digestAbove: slack.policy.digestAbove },
         { rate: 1, burst: 3, deadlineMs: 3_600_000, digestAbove: 5 },
       );
       assert.deepEqual(OUTBOX_DEFAULT_LIMITS, { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 });
@@ -68,7 +68,7 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
       await helper.load(NODES, flow({ id: 'w1', type: 'armor-slack-webhook', name: '#soc' }, [{ id: 'd1', type: 'armor-slack', webhook: 'w1' }]), {
         w1: { url: stub.base + SLACK_PATH },
       });
-      assert.deepEqual(endpointOf('w1').queue.policy, SLACK_POLICY, 'the policy the queue runs with');
+      assert.deepEqual(endpointOf('w1').queue.policy, slack.policy, 'the policy the queue runs with');
       assert.deepEqual(endpointOf('w1').outbox.limits, OUTBOX_DEFAULT_LIMITS, 'the limits the outbox enforces');
 
       const sent = collect('d1-sent');
@@ -82,13 +82,13 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
 
     it('PagerDuty: runs at 2 events/s with a burst of 10, a 24 h deadline, the same outbox limits: 11 events at once go out 10 at once, then 0.5 s later', async () => {
       assert.deepEqual(
-        { rate: PAGERDUTY_POLICY.ratePerSec, burst: PAGERDUTY_POLICY.burst, deadlineMs: PAGERDUTY_POLICY.deadlineMs, digestAbove: PAGERDUTY_POLICY.digestAbove },
+        { rate: pagerduty.policy.ratePerSec, burst: pagerduty.policy.burst, deadlineMs: pagerduty.policy.deadlineMs, digestAbove: pagerduty.policy.digestAbove },
         { rate: 2, burst: 10, deadlineMs: 86_400_000, digestAbove: Infinity },
       );
       const stub = await stubFor((req, res) => res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"status":"success","message":"Event processed"}'));
       const service = { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url: `${stub.base}/v2/enqueue` };
       await helper.load(NODES, flow(service, [{ id: 'd1', type: 'armor-pagerduty', service: 'p1' }]), { p1: { routingKey: ROUTING_KEY } });
-      assert.deepEqual(endpointOf('p1').queue.policy, PAGERDUTY_POLICY);
+      assert.deepEqual(endpointOf('p1').queue.policy, pagerduty.policy);
       assert.deepEqual(endpointOf('p1').outbox.limits, OUTBOX_DEFAULT_LIMITS);
 
       const sent = collect('d1-sent');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { DeliveryQueue, PAGERDUTY_POLICY, retryDelay, SLACK_POLICY, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
+import { DeliveryQueue, retryDelay, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
+import { pagerduty, slack } from '../src/services';
 import { postJson, type SendResult } from '../src/delivery/sender';
 import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-server';
 
@@ -22,10 +23,10 @@ function run(stub: Stub, policy: Partial<QueuePolicy>, timeoutMs = 2000): Run {
     w.forEach((f) => f());
   };
   const queue = new DeliveryQueue(
-    { ...SLACK_POLICY, jitterMs: 10, ...policy },
+    { ...slack.policy, jitterMs: 10, ...policy },
     (jobs, signal) => {
       batches.push(jobs.length);
-      return postJson('slack', `${stub.base}/services/T0/B0/SECRET`, { text: jobs.map((j) => j.id).join(',') }, { timeoutMs, signal, proxy: null });
+      return postJson(slack, `${stub.base}/services/T0/B0/SECRET`, { text: jobs.map((j) => j.id).join(',') }, { timeoutMs, signal, proxy: null });
     },
     {
       delivered: (jobs) => {
@@ -287,7 +288,7 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     let attempts = 0;
     const failed: number[] = [];
     const queue = new DeliveryQueue(
-      { ...SLACK_POLICY, backoffBaseMs: 200, backoffMaxMs: 200 },
+      { ...slack.policy, backoffBaseMs: 200, backoffMaxMs: 200 },
       async () => {
         attempts++;
         return { kind: 'transient', error: 'HTTP 503 busy', status: 503 };
@@ -311,7 +312,7 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
 
   it('doubles from 1 s with each attempt up to the 5 min cap, for Slack and PagerDuty alike, jittered over the upper half', () => {
     const caps = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1000);
-    for (const policy of [SLACK_POLICY, PAGERDUTY_POLICY]) {
+    for (const policy of [slack.policy, pagerduty.policy]) {
       assert.deepEqual({ base: policy.backoffBaseMs, max: policy.backoffMaxMs }, { base: 1000, max: 300_000 });
       caps.forEach((cap, k) => {
         const attempts = k + 1;
@@ -324,14 +325,14 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
   });
 
   it("takes a 5xx answer's Retry-After as the least wait: the longer of it and the backoff", () => {
-    assert.equal(retryDelay(SLACK_POLICY, 1, top, 30_000), 30_000);
-    assert.equal(retryDelay(SLACK_POLICY, 1, bottom, 0), 500);
-    assert.equal(retryDelay(SLACK_POLICY, 10, () => 0.5, 1000), 225_000);
-    assert.equal(retryDelay(PAGERDUTY_POLICY, 3, () => 0.5, 3001), 3001);
+    assert.equal(retryDelay(slack.policy, 1, top, 30_000), 30_000);
+    assert.equal(retryDelay(slack.policy, 1, bottom, 0), 500);
+    assert.equal(retryDelay(slack.policy, 10, () => 0.5, 1000), 225_000);
+    assert.equal(retryDelay(pagerduty.policy, 3, () => 0.5, 3001), 3001);
   });
 
   it('varies with the random source: 2,000 delays of attempt 5 spread evenly over [8 s, 16 s)', () => {
-    const delays = Array.from({ length: 2000 }, () => retryDelay(SLACK_POLICY, 5, Math.random));
+    const delays = Array.from({ length: 2000 }, () => retryDelay(slack.policy, 5, Math.random));
     assert.ok(delays.every((d) => d >= 8000 && d < 16_000), 'within the upper half of the 16 s cap');
     assert.ok(new Set(delays).size > 1990, `${new Set(delays).size} distinct delays`);
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
@@ -345,7 +346,7 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
     const times: number[] = [];
     let failedAfter = 0;
     const queue = new DeliveryQueue(
-      { ...SLACK_POLICY, ratePerSec: 1000, burst: 1000, backoffBaseMs: 100, backoffMaxMs: 400 },
+      { ...slack.policy, ratePerSec: 1000, burst: 1000, backoffBaseMs: 100, backoffMaxMs: 400 },
       async (): Promise<SendResult> => {
         times.push(Date.now());
         return { kind: 'transient', error: 'HTTP 503 busy', status: 503 };

@@ -7,7 +7,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/delivery/sender';
-import type { SendResult, Service } from '../src/delivery/sender';
+import type { SendResult } from '../src/delivery/sender';
+import { pagerduty as pagerdutyService, slack as slackService } from '../src/services';
+
+type Service = 'slack' | 'pagerduty';
+const SERVICE = { slack: slackService, pagerduty: pagerdutyService };
 import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/delivery/proxy';
 import { answer, closed, echoSecrets, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
 
@@ -93,11 +97,11 @@ const SLACK_BODY = { text: 'Armor alert' };
 const PD_BODY = { routing_key: ROUTING_KEY, event_action: 'trigger', payload: { summary: 's', source: 'x', severity: 'info' } };
 
 function slack(stub: Stub, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SendResult> {
-  return postJson('slack', stub.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: null, ...opts });
+  return postJson(slackService, stub.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: null, ...opts });
 }
 
 function pagerduty(stub: Stub): Promise<SendResult> {
-  return postJson('pagerduty', `${stub.base}/v2/enqueue`, PD_BODY, { timeoutMs: 2000, proxy: null });
+  return postJson(pagerdutyService, `${stub.base}/v2/enqueue`, PD_BODY, { timeoutMs: 2000, proxy: null });
 }
 
 /** No secret anywhere in the result, in any form we know of. */
@@ -253,7 +257,7 @@ describe('postJson to a Slack webhook', () => {
 
   it('reports a refused connection as transient', async () => {
     const port = await closedPort();
-    const result = await postJson('slack', `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: null });
+    const result = await postJson(slackService, `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: null });
     assert.deepEqual(result, { kind: 'transient', error: 'connection refused (ECONNREFUSED)' });
   });
 
@@ -354,7 +358,7 @@ describe('secrets in results', () => {
 
   it('never shows the webhook path in network failures', async () => {
     const port = await closedPort();
-    const result = await postJson('slack', `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: null });
+    const result = await postJson(slackService, `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: null });
     assertNoSecret(result);
   });
 
@@ -399,7 +403,7 @@ describe('secrets in results', () => {
       it(`masks ${shape} when a ${status}${html ? ' HTML page' : ''} quotes the URL and the secret back`, async () => {
         const stub = await serve((req, res, body) => echoSecrets(status, [url, ...secrets], html)(req, res, body));
         const url = stub.base.replace('//', `//${auth ? `${auth}@` : ''}`) + hookPath;
-        const result = await postJson(service, url, service === 'slack' ? SLACK_BODY : PD_BODY, { timeoutMs: 2000, proxy: null });
+        const result = await postJson(SERVICE[service], url, service === 'slack' ? SLACK_BODY : PD_BODY, { timeoutMs: 2000, proxy: null });
         assert.equal(stub.seen.length, 1);
         assert.equal(result.status, status);
         const shown = [result.error, result.body].join('\n');
@@ -418,18 +422,18 @@ describe('secrets in results', () => {
 
 describe('postJson input checks', () => {
   it('returns a permanent result for a URL that cannot be used', async () => {
-    assert.deepEqual(await postJson('slack', 'not a url', {}, { timeoutMs: 1000, proxy: null }), { kind: 'permanent', error: 'invalid URL' });
-    assert.deepEqual(await postJson('slack', 'ftp://127.0.0.1/x', {}, { timeoutMs: 1000, proxy: null }), {
+    assert.deepEqual(await postJson(slackService, 'not a url', {}, { timeoutMs: 1000, proxy: null }), { kind: 'permanent', error: 'invalid URL' });
+    assert.deepEqual(await postJson(slackService, 'ftp://127.0.0.1/x', {}, { timeoutMs: 1000, proxy: null }), {
       kind: 'permanent',
       error: 'unsupported URL scheme ftp: (http or https only)',
     });
   });
 
   it('throws for a negative timeout or a body JSON cannot serialise (programmer errors)', async () => {
-    await assert.rejects(postJson('slack', 'http://127.0.0.1:9/x', {}, { timeoutMs: -1, proxy: null }), RangeError);
+    await assert.rejects(postJson(slackService, 'http://127.0.0.1:9/x', {}, { timeoutMs: -1, proxy: null }), RangeError);
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await assert.rejects(postJson('slack', 'http://127.0.0.1:9/x', circular, { timeoutMs: 1000, proxy: null }), TypeError);
+    await assert.rejects(postJson(slackService, 'http://127.0.0.1:9/x', circular, { timeoutMs: 1000, proxy: null }), TypeError);
   });
 });
 
@@ -439,7 +443,7 @@ describe('postJson through a proxy', () => {
   it('tunnels an http target with CONNECT: the proxy sees host:port, never the path', async () => {
     const target = await serve(answer(200, 'ok'));
     const proxy = await connectProxy();
-    const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
     assert.deepEqual(result, { kind: 'ok', status: 200, body: 'ok' });
     assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${target.port}`]);
     assert.equal(target.seen[0].url, SLACK_PATH);
@@ -448,7 +452,7 @@ describe('postJson through a proxy', () => {
   it('goes direct for a target listed in noProxy', async () => {
     const target = await serve(answer(200, 'ok'));
     const proxy = await connectProxy();
-    const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, {
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, {
       timeoutMs: 2000,
       proxy: { url: proxy.url, noProxy: ['localhost', '127.0.0.1'] },
     });
@@ -466,11 +470,11 @@ describe('postJson through a proxy', () => {
     const target = await serve(answer(200, 'ok'));
     const proxy = await connectProxy();
     process.env.HTTP_PROXY = proxy.url;
-    assert.equal((await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000 })).kind, 'ok');
+    assert.equal((await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000 })).kind, 'ok');
     assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${target.port}`]);
 
     process.env.NO_PROXY = `127.0.0.1:${target.port}`;
-    assert.equal((await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000 })).kind, 'ok');
+    assert.equal((await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000 })).kind, 'ok');
     assert.equal(proxy.seen.length, 1);
     assert.equal(target.seen.length, 2);
   });
@@ -478,7 +482,7 @@ describe('postJson through a proxy', () => {
   it('reports a proxy answering 407 as permanent, with no request reaching the target', async () => {
     const target = await serve(answer(200, 'ok'));
     const proxy = await connectProxy('Basic nobody');
-    const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
     assert.deepEqual(result, { kind: 'permanent', error: 'proxy refused CONNECT: 407 Proxy Authentication Required' });
     assert.equal(target.seen.length, 0);
   });
@@ -488,11 +492,11 @@ describe('postJson through a proxy', () => {
     const target = await serve(answer(200, 'ok'));
     const proxy = await connectProxy(expected);
     const url = `http://user:p%40ss@127.0.0.1:${proxy.port}`;
-    assert.equal((await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url } })).kind, 'ok');
+    assert.equal((await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url } })).kind, 'ok');
     assert.deepEqual(proxy.auth, [expected]);
 
     const wrong = `http://user:p%40ssX@127.0.0.1:${proxy.port}`;
-    const refused = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: wrong } });
+    const refused = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: wrong } });
     assert.equal(refused.error, 'proxy refused CONNECT: 407 Proxy Authentication Required');
     assertNoSecret(refused);
   });
@@ -500,13 +504,13 @@ describe('postJson through a proxy', () => {
   it('reports a proxy answering 502 (target down) as transient', async () => {
     const proxy = await connectProxy();
     const port = await closedPort();
-    const result = await postJson('slack', `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
     assert.deepEqual(result, { kind: 'transient', error: 'proxy refused CONNECT: 502 Bad Gateway' });
   });
 
   it('leaves name resolution to the proxy, and reports its 403 as permanent', async () => {
     const proxy = await connectProxy();
-    const result = await postJson('slack', `https://hooks.slack.test${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, `https://hooks.slack.test${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
     assert.deepEqual(result, { kind: 'permanent', error: 'proxy refused CONNECT: 403 Forbidden' });
     assert.deepEqual(proxy.seen, ['CONNECT hooks.slack.test:443']);
   });
@@ -514,7 +518,7 @@ describe('postJson through a proxy', () => {
   it('reports an unreachable proxy as transient, naming the proxy', async () => {
     const target = await serve(answer(200, 'ok'));
     const port = await closedPort();
-    const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: `127.0.0.1:${port}` } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: `127.0.0.1:${port}` } });
     assert.deepEqual(result, { kind: 'transient', error: `proxy 127.0.0.1:${port}: connection refused (ECONNREFUSED)` });
   });
 
@@ -527,13 +531,13 @@ describe('postJson through a proxy', () => {
       return new Promise((resolve) => silent.close(resolve));
     });
     const target = await serve(answer(200, 'ok'));
-    const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 200, proxy: { url: `http://127.0.0.1:${port}` } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 200, proxy: { url: `http://127.0.0.1:${port}` } });
     assert.deepEqual(result, { kind: 'transient', error: 'timeout after 200 ms' });
     await closed(sockets[0]);
   });
 
   it('refuses an https:// proxy URL as unsupported', async () => {
-    const result = await postJson('slack', `http://127.0.0.1:9${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 1000, proxy: { url: 'https://127.0.0.1:3128' } });
+    const result = await postJson(slackService, `http://127.0.0.1:9${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 1000, proxy: { url: 'https://127.0.0.1:3128' } });
     assert.deepEqual(result, { kind: 'permanent', error: 'unsupported proxy scheme https: (only http:// proxies)' });
   });
 
@@ -554,7 +558,7 @@ describe('postJson through a proxy', () => {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     const send = (service: Service, target: Stub, proxyUrl: string, ca?: string) =>
-      postJson(service, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxyUrl }, ca });
+      postJson(SERVICE[service], target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxyUrl }, ca });
 
     it('runs TLS inside the CONNECT tunnel and delivers', async () => {
       const target = await serve(answer(200, 'ok'), https.createServer({ key, cert }));
@@ -573,7 +577,7 @@ describe('postJson through a proxy', () => {
 
     it('delivers directly too, trusting the given CA', async () => {
       const target = await serve(answer(200, 'ok'), https.createServer({ key, cert }));
-      const result = await postJson('slack', target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: null, ca: cert });
+      const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: null, ca: cert });
       assert.deepEqual(result, { kind: 'ok', status: 200, body: 'ok' });
     });
   });

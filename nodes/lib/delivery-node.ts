@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { DedupWindow, defaultDedupKey } from '../../src/delivery/dedup';
 import type { FailInfo } from '../../src/delivery/queue';
-import type { Service } from '../../src/delivery/sender';
+import type { DeliveryService } from '../../src/delivery/service';
 import { isAlert } from '../../src/source/lines';
 import type { IntegrationInfo } from '../../src/types';
 import type { DiskProblem, Outcome, Parcel, Refusal } from '../../src/delivery/endpoint';
@@ -23,7 +23,7 @@ export type Msg = NodeMessageInFlow & {
 };
 
 export interface DeliverySpec {
-  service: Service;
+  service: DeliveryService;
   /** The selected config node, if any. */
   config(): EndpointConfigNode | null;
   /** A reason the message cannot be sent, checked first. */
@@ -38,7 +38,6 @@ export interface DeliverySpec {
 
 const DEFAULT_TIMEOUT_S = 10;
 const DEFAULT_RETRIES = 3;
-const SERVICE_NAME: Record<Service, string> = { slack: 'Slack', pagerduty: 'PagerDuty' };
 
 /** Per-attempt timeout in seconds: the integration's `timeout`; 0 or absent = 10 s. */
 function timeoutOf(msg: Msg): number {
@@ -52,10 +51,10 @@ function retriesOf(msg: Msg): number {
 }
 
 /** A status-sized reason for a failure (the full one is in msg.error and reaches Catch). */
-export function shortReason(info: { status?: number; error?: string; kind: string }): string {
+export function shortReason(service: DeliveryService, info: { status?: number; error?: string; kind: string }): string {
   const text = info.error ?? info.kind;
-  if (info.status === 404 && /no_service|invalid_token/.test(text)) return 'webhook revoked';
-  if (info.status === 410) return /archived/.test(text) ? 'channel archived' : 'webhook gone';
+  const named = service.reason?.(info);
+  if (named) return named;
   if (info.status === 403) return 'forbidden';
   if (info.status === 429) return 'rate limited';
   return text;
@@ -69,7 +68,7 @@ function messageOf(parcel: Parcel): NodeMessage & Record<string, unknown> {
 }
 
 export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void {
-  const service = SERVICE_NAME[spec.service];
+  const service = spec.service.label;
   // failed: queued, then not delivered; refused: never queued
   const counts = { queued: 0, sent: 0, failed: 0, refused: 0, held: 0 };
   let lastFailure = '';
@@ -100,16 +99,16 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     counts.sent++;
     lastFailure = '';
     const msg = messageOf(parcel);
-    msg.delivery = { service: spec.service, status: outcome.status, attempts: outcome.attempts, ...(outcome.batch > 1 ? { digest: outcome.batch } : {}) };
+    msg.delivery = { service: spec.service.id, status: outcome.status, attempts: outcome.attempts, ...(outcome.batch > 1 ? { digest: outcome.batch } : {}) };
     node.send([msg, null]);
     ticker.poke();
   };
   const onFailed = (parcel: Parcel, info: FailInfo) => {
     counts.failed++;
-    lastFailure = shortReason(info);
+    lastFailure = shortReason(spec.service, info);
     const msg = messageOf(parcel);
     const error = new Error(`${service}: ${info.error}`);
-    msg.error = { message: error.message, service: spec.service, kind: info.kind, status: info.status, answer: info.answer, attempts: info.attempts };
+    msg.error = { message: error.message, service: spec.service.id, kind: info.kind, status: info.status, answer: info.answer, attempts: info.attempts };
     node.send([null, msg]);
     node.error(error, msg);
     render();
@@ -165,7 +164,7 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
       fail(node, msg, send, done, new Error(clean(`${service}: ${reason}`)), `${lastFailure} · ${text()}`, {
         index: 1,
         outputs: 2,
-        detail: { service: spec.service, kind: 'refused', attempts: 0 },
+        detail: { service: spec.service.id, kind: 'refused', attempts: 0 },
       });
     };
     if (!config) return refuse('no config node is selected', 'not configured');

@@ -18,13 +18,13 @@ import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { parseIntegrations } from '../../src/config/parse';
 import { integrationToRow, type IntegrationRow } from '../../src/config/form';
-import { postJson, type Service } from '../../src/delivery/sender';
+import { postJson } from '../../src/delivery/sender';
+import type { DeliveryService } from '../../src/delivery/service';
 import { isAlert } from '../../src/source/lines';
-import { endpointSecrets, redact } from '../../src/delivery/secrets';
+import { endpointSecrets, redact } from '../../src/secrets';
 import type { Integration } from '../../src/types';
 import type { Parcel } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
-import { renderPagerDuty, renderSlack } from '../../src/services/render';
 
 export interface SampleAlert {
   id: string;
@@ -34,13 +34,12 @@ export interface SampleAlert {
 
 /** What a deployed delivery node lends the test button: its config node and how it renders. */
 export interface TestSend {
-  service: Service;
+  service: DeliveryService;
   config(): EndpointConfigNode | null;
   render?: Parcel['render'];
 }
 
 /** What the preview shows in place of the routing key (the key stays in the config node). */
-const ROUTING_KEY_PLACEHOLDER = '(from the config node)';
 /** Deadline of a test post: the editor waits for it. */
 const TEST_TIMEOUT_MS = 10_000;
 /** Prefix of a test alert's description, so nobody mistakes it for a real incident. */
@@ -86,10 +85,6 @@ function parcelOf(alert: unknown, render: Parcel['render'], dedupKey?: string): 
   return { node: 'editor', retries: 0, queuedAt: Date.now(), timeout: TEST_TIMEOUT_MS / 1000, render, msg: { payload: alert, dedup_key: dedupKey } };
 }
 
-/** The body a delivery node would post for `parcel` (the same rendering as deliveries). */
-function bodyOf(service: Service, parcel: Parcel, routingKey: string): unknown {
-  return service === 'slack' ? renderSlack(parcel) : renderPagerDuty(parcel, routingKey);
-}
 
 /** A form row's value equal to what the runtime assumes when the tag is absent is left out. */
 const DEFAULT_ROW: IntegrationRow = integrationToRow(parseIntegrations('<integration><name>custom-defaults</name></integration>').integrations[0]);
@@ -136,9 +131,9 @@ export function integrationEditorApi(RED: NodeAPI): void {
 }
 
 /** The armor-slack / armor-pagerduty dialog's endpoints: preview, send test. */
-export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
+export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void {
   serveSamples(RED);
-  const type = `armor-${service}`;
+  const type = `armor-${service.id}`;
 
   RED.httpAdmin.post(`/${type}/preview`, RED.auth.needsPermission(`${type}.read`), (req, res) => {
     const body = (req.body ?? {}) as { alert?: unknown; sample?: unknown; layout?: unknown };
@@ -147,9 +142,9 @@ export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
       res.status(400).json({ error: found.error });
       return;
     }
-    const layout = body.layout === 'blocks' ? 'blocks' : 'attachment';
-    const rendered = bodyOf(service, parcelOf(found.alert, service === 'slack' ? { layout } : undefined), ROUTING_KEY_PLACEHOLDER);
-    res.json(service === 'slack' ? { message: rendered } : { event: rendered });
+    // the same rendering as deliveries
+    const rendered = service.message(parcelOf(found.alert, service.editor.previewRender?.(body)), service.editor.previewTarget);
+    res.json({ [service.editor.previewKey]: rendered });
   });
 
   // Straight to the service, not through the outbox: a test answers now, is not retried,
@@ -174,9 +169,9 @@ export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
     }
     const rule = found.alert.rule as Record<string, unknown>;
     const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
-    const parcel = parcelOf(alert, spec.render, service === 'pagerduty' ? `node-red-test/${found.sample ?? 'alert'}` : undefined);
+    const parcel = parcelOf(alert, spec.render, service.editor.testDedupKey?.(found.sample ?? 'alert'));
     const secrets = endpointSecrets(target.url, target.routingKey);
-    postJson(service, target.url, bodyOf(service, parcel, target.routingKey ?? ''), { timeoutMs: TEST_TIMEOUT_MS }).then(
+    postJson(service, target.url, service.message(parcel, target), { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
         node!.log(`test alert ${found.sample ?? '(pasted)'}: ${result.kind}${result.status ? ` (HTTP ${result.status})` : ''}`);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import type { QueuePolicy } from '../../src/delivery/queue';
 import { OUTBOX_DEFAULT_LIMITS } from '../../src/delivery/outbox';
-import { Endpoint, type EndpointOptions, type Target } from '../../src/delivery/endpoint';
+import { Endpoint } from '../../src/delivery/endpoint';
+import type { DeliveryService, Target, TargetProblem } from '../../src/delivery/service';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
 export interface EndpointProps {
@@ -21,7 +22,7 @@ export interface EndpointProps {
 }
 
 export interface EndpointConfigNode extends Node {
-  endpoint(): Target | { problem: string };
+  endpoint(): Target | TargetProblem;
   runtime?: Endpoint;
 }
 
@@ -45,13 +46,13 @@ export function startEndpoint(
   RED: NodeAPI,
   node: EndpointConfigNode,
   props: EndpointProps,
-  options: Omit<EndpointOptions, 'dir' | 'limits' | 'log' | 'target' | 'policy'> & { policy: QueuePolicy },
+  service: DeliveryService,
 ): void {
   const userDir = (RED.settings.userDir as string | undefined) ?? path.join(os.homedir(), '.node-red');
   try {
     node.runtime = new Endpoint({
-      ...options,
-      policy: policyOf(options.policy, props),
+      service,
+      policy: policyOf(service.policy, props),
       dir: path.join(userDir, 'armor-integrations', 'outbox', node.id.replace(/[^\w.-]/g, '_')),
       limits: {
         maxEntries: num(props.maxQueue, OUTBOX_DEFAULT_LIMITS.maxEntries, 1),

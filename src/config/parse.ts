@@ -7,7 +7,8 @@ import { KNOWN_NAMES } from '../types';
 import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from '../types';
 import { compilePattern } from '../filter';
 import { show } from '../show';
-import { describeEndpoint } from '../delivery/secrets';
+import { ENV_REFERENCE } from './env';
+import { describeEndpoint } from '../secrets';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -63,8 +64,6 @@ const REQUIRED_BY_MANAGER: Record<string, readonly Tag[]> = {
   pagerduty: ['api_key'],
   virustotal: ['api_key'],
 };
-
-const ENV_REF = /^\$\{[A-Za-z0-9_]+\}$/;
 
 /** Synthetic root around the text, so that several roots (as in ossec.conf) are well-formed. */
 const ROOT = 'armor-config-text';
@@ -302,7 +301,7 @@ function describeHookUrl(value: string): string {
 }
 
 function isHookUrl(value: string): boolean {
-  if (ENV_REF.test(value)) return true;
+  if (ENV_REFERENCE.test(value)) return true;
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';

@@ -13,9 +13,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from './queue';
-import { postJson, type SendResult, type Service } from './sender';
+import { postJson, type SendResult } from './sender';
+import type { DeliveryService, Target, TargetProblem } from './service';
 import { Outbox, OutboxDiskError, type OutboxLimits } from './outbox';
-import { endpointSecrets, redact } from './secrets';
+import { endpointSecrets, redact } from '../secrets';
 import type { IntegrationInfo } from '../types';
 
 /** What a delivery node's message becomes in the outbox: enough to rebuild the request, never a secret. */
@@ -39,12 +40,6 @@ export interface Parcel {
   };
 }
 
-export interface Target {
-  url: string;
-  /** PagerDuty's routing key; for Slack the URL is the secret. */
-  routingKey?: string;
-}
-
 export interface Outcome {
   status?: number;
   attempts: number;
@@ -53,15 +48,12 @@ export interface Outcome {
 }
 
 export interface EndpointOptions {
-  service: Service;
+  /** The service's description: default policy (adjusted in `policy`), how to build its messages and read its answers. */
+  service: DeliveryService;
   dir: string;
   policy: QueuePolicy;
   limits: Partial<OutboxLimits>;
-  target(): Target | { problem: string };
-  /** The body of one alert's message. */
-  build(parcel: Parcel, secret: string): unknown;
-  /** The body of a digest of several (only when the policy digests). */
-  digest?(parcels: Parcel[]): unknown;
+  target(): Target | TargetProblem;
   log: { info?(text: string): void; warn(text: string): void; error(text: string): void };
   /** While the disk cannot be written: how often to try the journal again (default 2 s). */
   journalRetryMs?: number;
@@ -270,9 +262,9 @@ export class Endpoint extends EventEmitter {
     let body: unknown;
     try {
       body =
-        parcels.length > 1 && this.opts.digest
-          ? this.opts.digest(parcels)
-          : this.opts.build(parcels[0], target.routingKey ?? target.url);
+        parcels.length > 1 && this.opts.service.digest
+          ? this.opts.service.digest(parcels)
+          : this.opts.service.message(parcels[0], target);
     } catch (e) {
       return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
     }

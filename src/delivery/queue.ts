@@ -56,28 +56,6 @@ export interface QueuePolicy {
   jitterMs: number;
 }
 
-export const SLACK_POLICY: QueuePolicy = {
-  ratePerSec: 1,
-  burst: 3,
-  deadlineMs: 60 * 60 * 1000,
-  backoffBaseMs: 1000,
-  backoffMaxMs: 5 * 60 * 1000,
-  digestAbove: 5,
-  digestMax: 5000,
-  jitterMs: 250,
-};
-
-export const PAGERDUTY_POLICY: QueuePolicy = {
-  ratePerSec: 2, // 120 events per minute per routing key
-  burst: 10,
-  deadlineMs: 24 * 60 * 60 * 1000,
-  backoffBaseMs: 1000,
-  backoffMaxMs: 5 * 60 * 1000,
-  digestAbove: Infinity,
-  digestMax: 1,
-  jitterMs: 250,
-};
-
 /**
  * How long a job waits before its next attempt after a transient failure of attempt number
  * `attempts` (1 = the first): capped exponential backoff, `cap` = min(backoffMaxMs,

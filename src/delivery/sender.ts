@@ -16,11 +16,13 @@ import type { Readable } from 'node:stream';
 import { addAbortSignal } from 'node:stream';
 import { agentFor, proxyFromEnv, selectProxy, TunnelError } from './proxy';
 import type { ProxyConfig } from './proxy';
-import { endpointSecrets, redact, urlSecrets } from './secrets';
+import { endpointSecrets, redact, urlSecrets } from '../secrets';
+import type { DeliveryService } from './service';
 
-export { describeEndpoint, redact } from './secrets';
+export { describeEndpoint, redact } from '../secrets';
 
-export type Service = 'slack' | 'pagerduty';
+/** What the sender needs of a service: how to tell that it took the message. */
+export type Acceptance = Pick<DeliveryService, 'accepted'>;
 
 export interface SendOptions {
   /** Per-attempt deadline in ms (the integration's `timeout` × 1000); 0 = none. */
@@ -81,7 +83,7 @@ const client = axios.create({
  * failures (they are results); throws only for programmer errors (a bad `timeoutMs`, a body
  * that JSON cannot serialise).
  */
-export async function postJson(service: Service, url: string, body: unknown, opts: SendOptions): Promise<SendResult> {
+export async function postJson(service: Acceptance, url: string, body: unknown, opts: SendOptions): Promise<SendResult> {
   if (!(opts.timeoutMs >= 0 && opts.timeoutMs < Infinity)) throw new RangeError('timeoutMs must be a non-negative number');
   const payload = JSON.stringify(body);
   if (payload === undefined) throw new TypeError('body has no JSON form');
@@ -168,10 +170,9 @@ async function readAnswer(stream: Readable): Promise<string> {
 }
 
 /** The verdict on an answer; `statusText` and `text` are already redacted. */
-function classify(service: Service, status: number, statusText: string, text: string, retryAfter?: string): SendResult {
+function classify(service: Acceptance, status: number, statusText: string, text: string, retryAfter?: string): SendResult {
   const answer = { status, ...(text ? { body: clip(text, BODY_CHARS) } : {}) };
-  const delivered = service === 'slack' ? status === 200 && text.trim() === 'ok' : status === 202;
-  if (delivered) return { kind: 'ok', ...answer };
+  if (service.accepted(status, text)) return { kind: 'ok', ...answer };
 
   const detail = serviceText(text) || statusText;
   let error = `HTTP ${status}${detail ? ` ${detail}` : ''}`;
