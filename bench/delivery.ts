@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { slack as slackService } from '../src/services';
 import { postJson } from '../src/delivery/sender';
-import { buildSlackMessage, slackDigest } from '../src/services/slack/message';
+import { slackDigest } from '../src/services/slack/digest';
+import { buildSlackMessage } from '../src/services/slack/message';
 import { Endpoint, type Parcel } from '../src/delivery/endpoint';
 
 const STORM = Number(process.env.STORM ?? 5000);

@@ -2,14 +2,13 @@
  * armor-alerts: the alert source. Tails the manager's alerts.json (src/tail.ts) and parses
  * alerts arriving on its input (src/lines.ts): one message per alert, msg.payload = the
  * alert, msg.topic = rule.id. With `start: resume` the read position is kept in the
- * Node-RED user directory and survives restarts.
+ * Node-RED user directory (src/source/checkpoint.ts) and survives restarts.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { MAX_LINE_BYTES, parseAlertPayload } from '../src/source/lines';
-import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/source/tail';
+import { CHECKPOINT_SAFE_AFTER_MS, CheckpointStore, checkpointFile } from '../src/source/checkpoint';
+import { TailReader, type StartMode, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
 import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
 
@@ -21,8 +20,6 @@ interface AlertsDef extends NodeDef {
   pollMs?: number | string;
 }
 
-/** A read position is saved once the alert before it was handed to the flow this long ago. */
-const CHECKPOINT_EVERY_MS = 1000;
 /** Read size: four times the reader's default, so that reading a backlog costs a quarter of the reads. */
 const READ_BYTES = 256 * 1024;
 /** At most this many warnings a minute reach the log; the rest are counted in the status. */
@@ -36,30 +33,6 @@ function positiveInt(value: unknown, fallback: number): number {
 function alertMessage(alert: Alert, base?: NodeMessage): NodeMessage {
   const topic = typeof alert.rule?.id === 'string' ? alert.rule.id : String(alert.rule?.id ?? '');
   return base === undefined ? { payload: alert, topic } : { ...base, payload: alert, topic };
-}
-
-/** Where a node's read position is kept: <userDir>/armor-integrations/checkpoints/<id>.json. */
-function checkpointFile(userDir: string | undefined, id: string): string {
-  return path.join(userDir ?? path.join(os.homedir(), '.node-red'), 'armor-integrations', 'checkpoints', `${id.replace(/[^\w.-]/g, '_')}.json`);
-}
-
-/** A saved checkpoint: `{ dev, ino, offset }` and the file's head fingerprint (a checkpoint saved before the fingerprint existed loads without it). */
-function readCheckpoint(file: string): Checkpoint | undefined {
-  try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
-    if (typeof c.dev !== 'string' || typeof c.ino !== 'string' || !Number.isInteger(c.offset)) return undefined;
-    const { dev, ino, offset, headBytes, headSha256 } = c;
-    return Number.isInteger(headBytes) && typeof headSha256 === 'string' ? { dev, ino, offset, headBytes, headSha256 } : { dev, ino, offset };
-  } catch {
-    return undefined;
-  }
-}
-
-function writeCheckpoint(file: string, c: Checkpoint): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(c));
-  fs.renameSync(tmp, file);
 }
 
 export = (RED: NodeAPI) => {
@@ -96,24 +69,10 @@ export = (RED: NodeAPI) => {
     // ---- the file
     let reader: TailReader | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
-    const cpFile = checkpointFile(RED.settings.userDir as string | undefined, node.id);
-    // Checkpoints of alerts handed to the flow, newest last. One is saved only once it is
-    // CHECKPOINT_EVERY_MS old: by then its alert has crossed the flow (into an outbox).
-    const recent: Array<{ at: number; checkpoint: Checkpoint }> = [];
-    let saved = '';
-    /** The position just before the first alert handed out in this run. */
-    let first: Checkpoint | undefined;
+    const checkpoints = new CheckpointStore(checkpointFile(RED.settings.userDir as string | undefined, node.id));
     const save = (now: number) => {
-      let safe: Checkpoint | undefined;
-      while (recent.length > 0 && recent[0].at <= now - CHECKPOINT_EVERY_MS) safe = recent.shift()!.checkpoint;
-      // first save of this run: where reading started, so that a restart re-reads rather than skips
-      if (!safe && saved === '') safe = first ?? reader?.checkpoint();
-      if (!safe) return;
-      const text = JSON.stringify(safe);
-      if (text === saved) return;
       try {
-        writeCheckpoint(cpFile, safe);
-        saved = text;
+        checkpoints.save(now, reader?.checkpoint());
       } catch (e) {
         warn(RED._('armor-alerts.warnings.checkpoint', { reason: (e as Error).message }));
       }
@@ -122,17 +81,13 @@ export = (RED: NodeAPI) => {
       reader = new TailReader({
         path: file,
         start,
-        checkpoint: start === 'resume' ? readCheckpoint(cpFile) : undefined,
+        checkpoint: start === 'resume' ? checkpoints.load() : undefined,
         maxLineBytes,
         pollMs: positiveInt(def.pollMs, 250),
         chunkBytes: READ_BYTES,
         onAlert(alert, info) {
           sent++;
-          const now = Date.now();
-          first ??= { ...info.checkpoint, offset: info.offset };
-          const last = recent[recent.length - 1];
-          if (last && last.at === now) last.checkpoint = info.checkpoint;
-          else recent.push({ at: now, checkpoint: info.checkpoint });
+          checkpoints.handedOut(Date.now(), info.offset, info.checkpoint);
           node.send(alertMessage(alert));
           ticker.poke();
         },
@@ -149,7 +104,7 @@ export = (RED: NodeAPI) => {
         },
       });
       reader.start();
-      if (start === 'resume') saveTimer = setInterval(() => save(Date.now()), CHECKPOINT_EVERY_MS / 4);
+      if (start === 'resume') saveTimer = setInterval(() => save(Date.now()), CHECKPOINT_SAFE_AFTER_MS / 4);
     }
 
     // ---- the input: alerts from any upstream (MQTT, UDP, HTTP in, ...)

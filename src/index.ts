@@ -17,11 +17,12 @@ export {
   fitSlackLimits,
   mergeSlackOverride,
   slackColor,
-  slackDigest,
   slackEscape,
   SLACK_LIMITS,
 } from './services/slack/message';
-export type { SlackColor, SlackDigestOptions, SlackLayout, SlackMessage, SlackMessageOptions } from './services/slack/message';
+export type { SlackColor, SlackLayout, SlackMessage, SlackMessageOptions } from './services/slack/message';
+export { slackDigest } from './services/slack/digest';
+export type { SlackDigestOptions } from './services/slack/digest';
 export { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from './services/pagerduty/event';
 export type { PagerDutyAction, PagerDutyEvent, PagerDutyEventOptions, PagerDutySeverity } from './services/pagerduty/event';
 export { postJson, redact, describeEndpoint } from './delivery/sender';

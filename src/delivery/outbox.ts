@@ -45,6 +45,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { Index } from './outbox-index';
+import { OutboxDiskError, VERSION, closeQuietly, diskError, doneRecord, isSeq, makeDir, meta, readAll, removeQuietly, syncDir, writeAll } from './journal';
+
+export { OutboxDiskError } from './journal';
 
 export interface OutboxEntry<T = unknown> {
   /** The decimal `seq`; unique for the life of the directory. */
@@ -77,37 +81,9 @@ export interface OutboxOptions extends Partial<OutboxLimits> {
   forbid?: string[];
 }
 
-/**
- * An I/O error from the journal's file system (opening, writing, truncating, renaming): `code`
- * is the errno name (ENOSPC and EDQUOT: the disk is full). The message is the system's, without
- * the data.
- */
-export class OutboxDiskError extends Error {
-  readonly code: string;
-
-  constructor(cause: unknown) {
-    const err = cause as NodeJS.ErrnoException;
-    super(err?.message ?? String(cause));
-    this.name = 'OutboxDiskError';
-    this.code = typeof err?.code === 'string' ? err.code : 'EIO';
-  }
-
-  /** Whether the disk (or the user's quota) is full. */
-  get full(): boolean {
-    return this.code === 'ENOSPC' || this.code === 'EDQUOT';
-  }
-}
-
-/** A file system error as an OutboxDiskError; anything else (a bug, a bad journal) as it is. */
-function diskError(err: unknown): unknown {
-  if (err instanceof OutboxDiskError) return err;
-  return typeof (err as NodeJS.ErrnoException)?.code === 'string' ? new OutboxDiskError(err) : err;
-}
-
 export const OUTBOX_DEFAULT_LIMITS: Readonly<OutboxLimits> = { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 };
 export const OUTBOX_JOURNAL = 'journal.jsonl';
 
-const VERSION = 1;
 const TEMP = `${OUTBOX_JOURNAL}.tmp`;
 const CHUNK = 1024 * 1024;
 /** Compaction and index clean-up wait for at least this many obsolete records. */
@@ -118,119 +94,6 @@ const openDirs = new Set<string>();
 /** The scratch buffer for one record: its size at first, and the most that is kept. */
 const SCRATCH_MIN = 64 * 1024;
 const SCRATCH_MAX = 1024 * 1024;
-/** Slots in one chunk of the index (a power of two). */
-const CHUNK_BITS = 12;
-const CHUNK_SLOTS = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_SLOTS - 1;
-/** Numbers of a slot in `Index.nums`: seq, add time, offset. */
-const SEQ = 0;
-const AT = 1;
-const OFFSET = 2;
-const NUMS = 3;
-
-/**
- * The index of the journal: one slot per `add` record, in seq order (slot i: seq, add time,
- * offset and length of the record, the newline included, and whether it is done). Kept in
- * chunks of typed arrays: 29 bytes a slot outside the JS heap, no object per entry, and growing
- * never copies (a doubling array would leave its old copies in memory until the next full GC).
- */
-class Index {
-  /** Slots used. */
-  count = 0;
-  private nums: Float64Array[] = [];
-  private lens: Uint32Array[] = [];
-  private dones: Uint8Array[] = [];
-
-  seq(i: number): number {
-    return this.nums[i >>> CHUNK_BITS][(i & CHUNK_MASK) * NUMS + SEQ];
-  }
-
-  at(i: number): number {
-    return this.nums[i >>> CHUNK_BITS][(i & CHUNK_MASK) * NUMS + AT];
-  }
-
-  offset(i: number): number {
-    return this.nums[i >>> CHUNK_BITS][(i & CHUNK_MASK) * NUMS + OFFSET];
-  }
-
-  setOffset(i: number, offset: number): void {
-    this.nums[i >>> CHUNK_BITS][(i & CHUNK_MASK) * NUMS + OFFSET] = offset;
-  }
-
-  bytes(i: number): number {
-    return this.lens[i >>> CHUNK_BITS][i & CHUNK_MASK];
-  }
-
-  done(i: number): boolean {
-    return this.dones[i >>> CHUNK_BITS][i & CHUNK_MASK] !== 0;
-  }
-
-  markDone(i: number): void {
-    this.dones[i >>> CHUNK_BITS][i & CHUNK_MASK] = 1;
-  }
-
-  push(seq: number, at: number, offset: number, bytes: number): void {
-    const i = this.count;
-    const c = i >>> CHUNK_BITS;
-    if (c === this.nums.length) {
-      this.nums.push(new Float64Array(CHUNK_SLOTS * NUMS));
-      this.lens.push(new Uint32Array(CHUNK_SLOTS));
-      this.dones.push(new Uint8Array(CHUNK_SLOTS));
-    }
-    const j = i & CHUNK_MASK;
-    const nums = this.nums[c];
-    nums[j * NUMS + SEQ] = seq;
-    nums[j * NUMS + AT] = at;
-    nums[j * NUMS + OFFSET] = offset;
-    this.lens[c][j] = bytes;
-    this.dones[c][j] = 0;
-    this.count = i + 1;
-  }
-
-  /** The first slot with a seq above `seq` (binary search: slots are in seq order), or `count`. */
-  after(seq: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seq(mid) <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** The slot of `seq` (done or not), or -1. */
-  find(seq: number): number {
-    const i = this.after(seq - 1);
-    return i < this.count && this.seq(i) === seq ? i : -1;
-  }
-
-  /** Removes the done slots, keeping the order, and frees the chunks no longer needed. */
-  dropDone(): void {
-    let k = 0;
-    for (let i = 0; i < this.count; i++) {
-      if (this.done(i)) continue;
-      if (k !== i) {
-        const from = this.nums[i >>> CHUNK_BITS];
-        const to = this.nums[k >>> CHUNK_BITS];
-        const a = (i & CHUNK_MASK) * NUMS;
-        const b = (k & CHUNK_MASK) * NUMS;
-        to[b + SEQ] = from[a + SEQ];
-        to[b + AT] = from[a + AT];
-        to[b + OFFSET] = from[a + OFFSET];
-        this.lens[k >>> CHUNK_BITS][k & CHUNK_MASK] = this.bytes(i);
-        this.dones[k >>> CHUNK_BITS][k & CHUNK_MASK] = 0;
-      }
-      k++;
-    }
-    this.count = k;
-    const chunks = (k + CHUNK_MASK) >>> CHUNK_BITS;
-    this.nums.length = chunks;
-    this.lens.length = chunks;
-    this.dones.length = chunks;
-  }
-}
-
 export class Outbox<T = unknown> {
   /** Lines skipped when the journal was opened (not valid records, or a torn last line). */
   readonly unreadable: number;
@@ -748,73 +611,4 @@ export class Outbox<T = unknown> {
 
 function full(why: string): OutboxFull {
   return { full: true, reason: `outbox full: ${why}` };
-}
-
-function doneRecord(seqs: readonly number[]): string {
-  return `{"op":"done","seqs":[${seqs.join(',')}]}\n`;
-}
-
-function meta(next: number): string {
-  return `{"op":"meta","v":${VERSION},"next":${next}}\n`;
-}
-
-function isSeq(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) > 0;
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done);
-}
-
-function readAll(fd: number, buf: Buffer, position: number): void {
-  for (let done = 0; done < buf.length; ) {
-    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
-    if (n === 0) throw new Error('outbox journal ended early');
-    done += n;
-  }
-}
-
-/**
- * mkdir -p. Node's recursive mkdir says ENOENT when a parent cannot be made (a read-only or full
- * disk): the first missing directory is then made alone, to throw the real reason (EROFS, ENOSPC).
- */
-function makeDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    let missing = dir;
-    while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
-    fs.mkdirSync(missing, { mode: 0o700 });
-    throw err;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // EIO on close: nothing more can be done with it
-  }
-}
-
-function removeQuietly(file: string): void {
-  try {
-    fs.rmSync(file, { force: true });
-  } catch {
-    // a leftover temp file is removed at the next open
-  }
-}
-
-/** Makes a rename or a new file in `dir` durable; not every platform can fsync a directory. */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // e.g. Windows: directories cannot be opened for fsync
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }

@@ -20,7 +20,7 @@
  *   and copytruncate: when the file shrinks below our offset, its rotated copy is read from our
  *   offset to its end (the lines written just before the copy), then the file at the path from
  *   0. With no copy to be found, the truncated file is read again from 0.
- * - Across restarts, with `start: 'resume'` and the last `checkpoint()` persisted by the caller:
+ * - Across restarts, with `start: 'resume'` and the last `checkpoint()` persisted (by ./checkpoint.ts for armor-alerts):
  *   at least once. What can repeat: the lines handed out after the persisted checkpoint.
  *   A checkpoint points just after a line that was handed out, never past one that was not,
  *   and names its file by identity and head. When the path now names another file (rotated

@@ -6,7 +6,8 @@
  */
 import { similarNote } from '../../delivery/dedup';
 import type { DeliveryService } from '../../delivery/service';
-import { buildSlackMessage, mergeSlackOverride, slackDigest, type SlackLayout } from './message';
+import { slackDigest } from './digest';
+import { buildSlackMessage, mergeSlackOverride, type SlackLayout } from './message';
 import type { Parcel } from '../../delivery/endpoint';
 
 /** The message of one parcel: the alert's message (its layout, a dedup note), then the node's `msg.slack` over it. */

@@ -4,8 +4,8 @@
  * as the same row.
  */
 import assert from 'node:assert/strict';
-import { parseIntegrations } from '../src/config/parse';
-import { integrationToRow, rowsToXml, type IntegrationRow } from '../src/config/form';
+import { parseIntegrations } from '../../src/config/parse';
+import { integrationToRow, rowsToXml, type IntegrationRow } from '../../src/config/form';
 
 /** A row with every field the form has, each set to a value other than its default. */
 const FULL: Required<IntegrationRow> = {

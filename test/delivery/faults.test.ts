@@ -3,9 +3,9 @@
  * against real HTTP servers on 127.0.0.1: exactly what was delivered, retried and reported.
  */
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sleep, until, untilStatus, useTempUserDir } from './lib/red';
-import { alertsIn, digestCounts, isDigest, stormAlert, tallyDeliveries } from './lib/storm';
-import { answer, hang, json, rateLimited, reset, startStub, type Handler, type Stub } from './lib/stub-server';
+import { collect, helper, nodeModule, reportedText, sleep, until, untilStatus, useTempUserDir } from '../lib/red';
+import { alertsIn, digestCounts, isDigest, stormAlert, tallyDeliveries } from '../lib/storm';
+import { answer, hang, json, rateLimited, reset, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 const slackNode = nodeModule('armor-slack');
 const webhookNode = nodeModule('armor-slack-webhook');

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launcher, type RedProcess, type Runtime } from './lib/launcher';
+import { launcher, type RedProcess, type Runtime } from '../lib/launcher';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const OUR_TYPES: string[] = Object.keys(PKG['node-red'].nodes).sort();
 const ICONS = fs.readdirSync(path.join(ROOT, 'icons')).filter((f) => f.endsWith('.svg')).sort();

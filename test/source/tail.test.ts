@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AlertLines, parseAlertPayload, type LineWarning } from '../src/source/lines';
-import { HEAD_BYTES, TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../src/source/tail';
-import type { Alert } from '../src/types';
+import { AlertLines, parseAlertPayload, type LineWarning } from '../../src/source/lines';
+import { HEAD_BYTES, TailReader, type AlertInfo, type TailOptions, type TailStatus, type TailWarning } from '../../src/source/tail';
+import type { Alert } from '../../src/types';
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
+const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 /** The 24 sample lines; line 16 (index 15) has no `rule`: not an alert. */
 const SAMPLES = fs.readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
 const idOf = (line: string): string => JSON.parse(line).id;

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config/parse';
-import { rowsToXml, type IntegrationRow } from '../src/config/form';
+import { parseIntegrations } from '../../src/config/parse';
+import { rowsToXml, type IntegrationRow } from '../../src/config/form';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
 type FlowNode = Record<string, any> & { id: string; type: string };
 

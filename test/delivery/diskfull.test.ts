@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launcher, type RedProcess } from './lib/launcher';
-import { collect, helper, nodeModule, sampleAlerts, statuses, until, untilStatus } from './lib/red';
-import { alertsIn, stormAlert, tallyDeliveries } from './lib/storm';
-import { json, startStub, type Stub } from './lib/stub-server';
-import { fill, mountTmpfs, unmount } from './lib/tmpfs';
+import { launcher, type RedProcess } from '../lib/launcher';
+import { collect, helper, nodeModule, sampleAlerts, statuses, until, untilStatus } from '../lib/red';
+import { alertsIn, stormAlert, tallyDeliveries } from '../lib/storm';
+import { json, startStub, type Stub } from '../lib/stub-server';
+import { fill, mountTmpfs, unmount } from '../lib/tmpfs';
 
 /** Accepted before the disk fills up (one post each: enough done records to use up any slack of the journal's last page). */
 const BEFORE = 200;

@@ -6,11 +6,11 @@ import {
   fitSlackLimits,
   mergeSlackOverride,
   SLACK_LIMITS,
-  slackDigest,
   slackEscape,
-} from '../src/services/slack/message';
+} from '../../src/services/slack/message';
+import { slackDigest } from '../../src/services/slack/digest';
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
+const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 type Obj = Record<string, any>;
 
 /** Every line of the sample file (line 16 has no `rule`), with its 1-based number. */

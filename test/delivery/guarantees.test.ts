@@ -5,11 +5,11 @@
  * and a removed config node that stops posting. Real Node-RED, real HTTP servers on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { pagerduty, slack } from '../src/services';
-import { OUTBOX_DEFAULT_LIMITS } from '../src/delivery/outbox';
-import { calls, collect, helper, nodeModule, sleep, until, useTempUserDir } from './lib/red';
-import { alertsIn, stormAlert } from './lib/storm';
-import { answer, startStub, type Handler, type Stub } from './lib/stub-server';
+import { pagerduty, slack } from '../../src/services';
+import { OUTBOX_DEFAULT_LIMITS } from '../../src/delivery/outbox';
+import { calls, collect, helper, nodeModule, sleep, until, useTempUserDir } from '../lib/red';
+import { alertsIn, stormAlert } from '../lib/storm';
+import { answer, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 const NODES = ['armor-slack', 'armor-slack-webhook', 'armor-pagerduty', 'armor-pagerduty-service'].map(nodeModule);
 const SLACK_PATH = '/services/T000/B000/GUARANTEESECRET0123456789';

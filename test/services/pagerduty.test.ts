@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../src/services/pagerduty/event';
-import { enqueueValidator } from './lib/pagerduty-schema';
+import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../../src/services/pagerduty/event';
+import { enqueueValidator } from '../lib/pagerduty-schema';
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
+const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 const KEY = 'R0UT1NGKEY0000000000000000000000';
 type Obj = Record<string, any>;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses, until, untilStatus, useTempUserDir } from './lib/red';
-import { enqueueValidator } from './lib/pagerduty-schema';
-import { echoSecrets, json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses, until, untilStatus, useTempUserDir } from '../lib/red';
+import { enqueueValidator } from '../lib/pagerduty-schema';
+import { echoSecrets, json, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 const pagerDutyNode = nodeModule('armor-pagerduty');
 const serviceNode = nodeModule('armor-pagerduty-service');

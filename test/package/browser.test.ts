@@ -14,19 +14,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { launcher, type RedProcess, type Runtime } from './lib/launcher';
-import { SHARED, sleep, until } from './lib/red';
-import { answer, json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { launcher, type RedProcess, type Runtime } from '../lib/launcher';
+import { SHARED, sleep, until } from '../lib/red';
+import { answer, json, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 /** The library as the tarball ships it (npm test builds first). */
-const lib: typeof import('../src/index') = require('../dist/src/index.js');
-const form: typeof import('../src/config/form') = require('../dist/src/config/form.js');
+const lib: typeof import('../../src/index') = require('../../dist/src/index.js');
+const form: typeof import('../../src/config/form') = require('../../dist/src/config/form.js');
 
 // the editor's globals, inside page.evaluate()
 declare const RED: any;
 declare const $: any;
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
@@ -522,7 +522,7 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         pagerduty: { type: 'armor-pagerduty', prop: 'service', config: 'armor-pagerduty-service', secret: 'apiKey', credential: 'routingKey' },
       };
       /** What the filters of an integration are, whatever its position and secrets. */
-      const filters = ({ index, hookUrl, apiKey, ...rest }: import('../src/types').Integration) => rest;
+      const filters = ({ index, hookUrl, apiKey, ...rest }: import('../../src/types').Integration) => rest;
       let w: Watched;
       let page: Page;
       let integration = '';

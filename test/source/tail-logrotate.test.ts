@@ -17,9 +17,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { TailReader, type Checkpoint } from '../src/source/tail';
-import { launcher, type RedProcess } from './lib/launcher';
-import { until } from './lib/red';
+import { TailReader, type Checkpoint } from '../../src/source/tail';
+import { launcher, type RedProcess } from '../lib/launcher';
+import { until } from '../lib/red';
 
 /** Debian's logrotate; LOGROTATE overrides the path. */
 const LOGROTATE = process.env.LOGROTATE ?? ['/usr/sbin/logrotate', '/sbin/logrotate', '/usr/bin/logrotate'].find((p) => fs.existsSync(p)) ?? 'logrotate';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { MAX_CONFIG_BYTES } from '../src/config/parse';
-import { ConfigFileError, openConfigFile, parseConfigFile, readConfigFile } from '../src/config/file';
+import { MAX_CONFIG_BYTES } from '../../src/config/parse';
+import { ConfigFileError, openConfigFile, parseConfigFile, readConfigFile } from '../../src/config/file';
 
 /** The ConfigFileError `p` rejects with (fails when it resolves or rejects otherwise). */
 async function refusal(p: Promise<unknown>): Promise<ConfigFileError> {

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launcher, type RedProcess } from './lib/launcher';
-import { settlesWithin, until } from './lib/red';
-import { alertsIn, stormAlert, tallyDeliveries } from './lib/storm';
-import { answer, rateLimited, startStub, type Stub } from './lib/stub-server';
+import { launcher, type RedProcess } from '../lib/launcher';
+import { settlesWithin, until } from '../lib/red';
+import { alertsIn, stormAlert, tallyDeliveries } from '../lib/storm';
+import { answer, rateLimited, startStub, type Stub } from '../lib/stub-server';
 
 const STORM = 2000;
 /** Posts per second, enforced by the stub (429 beyond it) and configured on the webhook. */

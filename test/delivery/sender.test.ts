@@ -6,14 +6,14 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BODY_CHARS, describeEndpoint, postJson, redact } from '../src/delivery/sender';
-import type { SendResult } from '../src/delivery/sender';
-import { pagerduty as pagerdutyService, slack as slackService } from '../src/services';
+import { BODY_CHARS, describeEndpoint, postJson, redact } from '../../src/delivery/sender';
+import type { SendResult } from '../../src/delivery/sender';
+import { pagerduty as pagerdutyService, slack as slackService } from '../../src/services';
 
 type Service = 'slack' | 'pagerduty';
 const SERVICE = { slack: slackService, pagerduty: pagerdutyService };
-import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../src/delivery/proxy';
-import { answer, closed, echoSecrets, json, listen, startStub, type Handler, type Stub } from './lib/stub-server';
+import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../../src/delivery/proxy';
+import { answer, closed, echoSecrets, json, listen, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 // ---- real servers on 127.0.0.1, closed after each test ----
 

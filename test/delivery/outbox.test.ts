@@ -3,15 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Outbox, OutboxDiskError, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../src/delivery/outbox';
-import { fill, mountTmpfs, PAGE, unmount } from './lib/tmpfs';
+import { Outbox, OutboxDiskError, OUTBOX_JOURNAL, type OutboxEntry, type OutboxFull, type OutboxOptions } from '../../src/delivery/outbox';
+import { fill, mountTmpfs, PAGE, unmount } from '../lib/tmpfs';
 
 interface Item {
   i: number;
   text?: string;
 }
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 
 /** A node process running `code` with ts-node (so it can require src/*.ts); stderr is kept for messages. */
 function spawnTs(code: string, nodeArgs: string[] = []): ChildProcess & { err(): string } {

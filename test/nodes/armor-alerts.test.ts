@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { calls, collect, helper, nodeModule, SHARED, settlesWithin, sleep, statuses, until } from './lib/red';
+import { calls, collect, helper, nodeModule, SHARED, settlesWithin, sleep, statuses, until } from '../lib/red';
 
 const alertsNode = nodeModule('armor-alerts');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');

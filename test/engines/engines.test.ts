@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { osRegex, OsRegexError } from '../src/engines/osregex';
-import { osMatch } from '../src/engines/osmatch';
+import { osRegex, OsRegexError } from '../../src/engines/osregex';
+import { osMatch } from '../../src/engines/osmatch';
 
 /** A seeded generator (mulberry32) of integers in [0, k). */
 function randomInts(seed: number): (k: number) => number {
@@ -14,7 +14,7 @@ function randomInts(seed: number): (k: number) => number {
   };
 }
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
+const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 
 interface Vector {
   engine: 'regex' | 'match';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config/parse';
-import type { ParseResult } from '../src/types';
+import { parseIntegrations } from '../../src/config/parse';
+import type { ParseResult } from '../../src/types';
 
-const SHARED = path.join(__dirname, '..', '..', 'shared');
+const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 const HOOK = 'https://hooks.slack.com/services/T0/B0/X';
 
 /** One `<integration>` block holding `inner`. */

@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses, until, useTempUserDir } from './lib/red';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, statuses, until, useTempUserDir } from '../lib/red';
 
 const integrationNode = nodeModule('armor-integration');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');

@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launcher, type RedProcess } from './lib/launcher';
-import { enqueueValidator } from './lib/pagerduty-schema';
-import { SHARED, sleep, until } from './lib/red';
-import { answer, json, startStub, type Stub } from './lib/stub-server';
+import { launcher, type RedProcess } from '../lib/launcher';
+import { enqueueValidator } from '../lib/pagerduty-schema';
+import { SHARED, sleep, until } from '../lib/red';
+import { answer, json, startStub, type Stub } from '../lib/stub-server';
 
 /** The library as the tarball ships it (npm test builds first). */
-const lib: typeof import('../src/index') = require('../dist/src/index.js');
+const lib: typeof import('../../src/index') = require('../../dist/src/index.js');
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const OUR_TYPES = Object.keys(PKG['node-red'].nodes).sort();
 

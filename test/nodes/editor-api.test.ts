@@ -3,10 +3,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPagerDutyEvent } from '../src/services/pagerduty/event';
-import { buildSlackMessage } from '../src/services/slack/message';
-import { collect, helper, nodeModule, reportedText, sleep, useTempUserDir } from './lib/red';
-import { answer, echoSecrets, json, startStub, type Handler, type Stub } from './lib/stub-server';
+import { buildPagerDutyEvent } from '../../src/services/pagerduty/event';
+import { buildSlackMessage } from '../../src/services/slack/message';
+import { collect, helper, nodeModule, reportedText, sleep, useTempUserDir } from '../lib/red';
+import { answer, echoSecrets, json, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 const integrationNode = nodeModule('armor-integration');
 const slackNode = nodeModule('armor-slack');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, statuses, until, untilStatus, useTempUserDir } from './lib/red';
-import { answer, closed, echoSecrets, hang, startStub, type Handler, type Stub } from './lib/stub-server';
+import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, statuses, until, untilStatus, useTempUserDir } from '../lib/red';
+import { answer, closed, echoSecrets, hang, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 /** An integration that gives up after the first attempt: failures are reported at once. */
 const NO_RETRY = { index: 0, name: 'slack', retries: 0 };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { DeliveryQueue, retryDelay, type FailInfo, type Job, type QueuePolicy } from '../src/delivery/queue';
-import { pagerduty, slack } from '../src/services';
-import { postJson, type SendResult } from '../src/delivery/sender';
-import { answer, hang, rateLimited, startStub, type Stub } from './lib/stub-server';
+import { DeliveryQueue, retryDelay, type FailInfo, type Job, type QueuePolicy } from '../../src/delivery/queue';
+import { pagerduty, slack } from '../../src/services';
+import { postJson, type SendResult } from '../../src/delivery/sender';
+import { answer, hang, rateLimited, startStub, type Stub } from '../lib/stub-server';
 
 interface Run {
   queue: DeliveryQueue;
