@@ -1,6 +1,6 @@
 /**
- * armor-alerts: the alert source. Tails the manager's alerts.json (src/tail.ts) and parses
- * alerts arriving on its input (src/lines.ts): one message per alert, msg.payload = the
+ * armor-alerts: the alert source. Tails the manager's alerts.json (src/source/tail.ts) and parses
+ * alerts arriving on its input (src/source/lines.ts): one message per alert, msg.payload = the
  * alert, msg.topic = rule.id. With `start: resume` the read position is kept in the
  * Node-RED user directory (src/source/checkpoint.ts) and survives restarts.
  */

@@ -1,6 +1,6 @@
 /**
  * armor-slack: queues each alert for a Slack incoming webhook (SEMANTICS 4). The message is
- * built by src/slack-message.ts when it is sent; pacing, retries, digests and the outbox are
+ * built by src/services/slack when it is sent; pacing, retries, digests and the outbox are
  * the armor-slack-webhook config node's, shared by every node that uses it.
  * Output 1: delivered; output 2: failed (msg.error).
  */

@@ -1,6 +1,6 @@
 /**
  * The behaviour armor-slack and armor-pagerduty share: take a message, queue it durably at
- * the config node's endpoint (nodes/lib/endpoint.ts), and report each outcome: output 1 =
+ * the config node's endpoint (src/delivery/endpoint.ts), and report each outcome: output 1 =
  * delivered (msg.delivery), output 2 = failed (msg.error, also to Catch nodes). `done()` is
  * called once the message is safely in the outbox (or refused), so thousands of waiting alerts
  * hold no message objects in memory; later failures reach Catch through node.error(err, msg).

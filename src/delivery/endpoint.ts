@@ -1,13 +1,13 @@
 /**
  * One delivery endpoint (a Slack webhook or a PagerDuty routing key) as a config node runs it:
- * the outbox on disk (src/outbox.ts), the queue (src/delivery-queue.ts) and the sender
- * (src/http-sender.ts). Delivery nodes hand it parcels and listen for outcomes; it
+ * the outbox on disk (./outbox.ts), the queue (./queue.ts) and the sender
+ * (./sender.ts). Delivery nodes hand it parcels and listen for outcomes; it
  * outlives them across partial redeploys, and what it has not delivered when it stops stays
  * in the outbox for the next start (SIGKILL included).
  *
  * A disk that cannot be written (full, read-only, failing) never takes the runtime down: an
  * alert that cannot be journaled is refused (the node sends it to its failed output), done
- * marks wait in memory (src/outbox.ts), an outbox that cannot be opened is opened later, and
+ * marks wait in memory (./outbox.ts), an outbox that cannot be opened is opened later, and
  * the journal is tried again every `journalRetryMs` until a write succeeds; delivery of what
  * was accepted goes on meanwhile. `diskError` says what is wrong; `disk` events say when it changes.
  */
@@ -279,7 +279,7 @@ export class Endpoint extends EventEmitter {
 
   /**
    * Reports the outcome of `jobs` and marks them done. Called from the queue's promise chain, so
-   * nothing may throw out of it: a disk error only delays the done record (src/outbox.ts).
+   * nothing may throw out of it: a disk error only delays the done record (./outbox.ts).
    */
   private settle(jobs: readonly Job[], each: (parcel: Parcel, job: Job) => void): void {
     if (this.closed || !this.outbox) return;

@@ -1,5 +1,5 @@
 /**
- * The editor's form rows become `<integration>` XML in the runtime (src/form.ts, used by
+ * The editor's form rows become `<integration>` XML in the runtime (src/config/form.ts, used by
  * armor-integration in form mode): every field a row holds must reach the XML, and read back
  * as the same row.
  */
