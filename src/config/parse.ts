@@ -3,67 +3,14 @@
  * block, several, or a whole ossec.conf with several roots, comments and other sections.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { KNOWN_NAMES } from '../types';
-import type { ConfigIssue, Integration, ParseResult, PatternSyntax } from '../types';
-import { compilePattern } from '../filter';
+import type { ConfigIssue, ParseResult } from '../types';
 import { show } from '../show';
-import { ENV_REFERENCE } from './env';
-import { describeEndpoint } from '../secrets';
+import { readBlock, type Entry } from './block';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Deepest element nesting accepted in a config text (an element at level 101 is refused). */
 export const MAX_XML_DEPTH = 100;
-
-/** What each tag must be, as said in error messages. Its keys are the only tags allowed. */
-const EXPECT = {
-  name: `one of ${KNOWN_NAMES.join(', ')} or custom-<anything>`,
-  hook_url: 'an http(s) URL or ${ENV_VAR}',
-  api_key: 'a key or ${ENV_VAR}',
-  level: 'an integer from 0 to 16',
-  rule_id: 'comma-separated rule ids (digits)',
-  group: 'group names separated by "," or "|"',
-  event_location: 'a valid pattern',
-  alert_format: 'json',
-  max_log: 'an integer from 165 to 1024',
-  options: 'a JSON object',
-  timeout: 'a non-negative integer',
-  retries: 'a non-negative integer',
-  exclude_group: 'group names separated by "," or "|"',
-  exclude_rule_id: 'comma-separated rule ids (digits)',
-  exclude_location: 'a valid pattern',
-} as const;
-type Tag = keyof typeof EXPECT;
-const TAGS = Object.keys(EXPECT) as Tag[];
-
-/** Inclusive bounds of the integer tags. */
-const INTEGER_RANGE = {
-  level: [0, 16],
-  max_log: [165, 1024],
-  timeout: [0, Number.MAX_SAFE_INTEGER],
-  retries: [0, Number.MAX_SAFE_INTEGER],
-} as const;
-
-const DEFAULTS = { alertFormat: 'json', maxLog: 165, timeout: 10, retries: 3 } as const;
-
-/** `type` attribute of `<event_location>` / `<exclude_location>` (one syntax for both). */
-const SYNTAX_OF = new Map<string, PatternSyntax>([
-  ['osregex', 'os_regex'],
-  ['os_regex', 'os_regex'],
-  ['osmatch', 'os_match'],
-  ['os_match', 'os_match'],
-  ['sregex', 'os_match'],
-]);
-const LOCATION_TAGS = ['event_location', 'exclude_location'] as const;
-
-/** Tags the manager requires per name; here only a warning (the secret usually lives in a config node). */
-const REQUIRED_BY_MANAGER: Record<string, readonly Tag[]> = {
-  slack: ['hook_url'],
-  shuffle: ['hook_url'],
-  maltiverse: ['hook_url', 'api_key'],
-  pagerduty: ['api_key'],
-  virustotal: ['api_key'],
-};
 
 /** Synthetic root around the text, so that several roots (as in ossec.conf) are well-formed. */
 const ROOT = 'armor-config-text';
@@ -112,7 +59,7 @@ export function parseIntegrations(xmlText: string): ParseResult {
   const doc = readDocument(xmlText, result.errors);
   if (!doc) return result;
   doc.blocks.forEach((node, index) => {
-    const integration = readBlock(node, index, doc.lineAt, result);
+    const integration = readBlock(readEntries(node, doc.lineAt), { index, line: doc.lineAt(node), attributes: Object.keys(node[':@'] ?? {}) }, issue, result);
     if (integration) result.integrations.push(integration);
   });
   if (doc.blocks.length === 0) result.warnings.push(issue(-1, undefined, undefined, undefined, 'no <integration> element found'));
@@ -231,13 +178,6 @@ function decodeEntities(text: string, bad: (reference: string) => void): string 
 }
 
 /** One child element of an `<integration>` (value decoded and trimmed), or text where none belongs. */
-interface Entry {
-  tag?: string;
-  line?: number;
-  value: string;
-  attrs: Record<string, string>;
-  problem?: string;
-}
 
 function readEntries(block: XmlNode, lineAt: Doc['lineAt']): Entry[] {
   const entries: Entry[] = [];
@@ -267,217 +207,4 @@ function readEntries(block: XmlNode, lineAt: Doc['lineAt']): Entry[] {
 
 function textOf(nodes: XmlNode[]): string {
   return nodes.map((n) => (n['#text'] as string | undefined) ?? '').join('');
-}
-
-/** Splits on `separators`, trims, drops empty tokens and repeats. */
-function tokens(raw: string, separators: RegExp): string[] {
-  return [...new Set(raw.split(separators).map((t) => t.trim()).filter((t) => t !== ''))];
-}
-
-/**
- * What a bad `<hook_url>` is, without quoting it: all but its scheme and host may be the
- * webhook's secret (a mistyped URL is usually a real one with a typo).
- */
-function describeHookUrl(value: string): string {
-  if (value === '') return '""';
-  // a malformed reference is a name, not a secret
-  if (/^\$\{[\w\s.-]*\}$/.test(value)) return show(value);
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  // without a host, what reads as a scheme may be a user name (`user:password@host/...`)
-  if (url?.host) return `${describeEndpoint(value)} (the scheme is not http or https)`;
-  let withScheme: URL | undefined;
-  try {
-    withScheme = /^([^\s/?#@]*@)?[^:/?#\s@]+\.[^:/?#\s@]+(:\d+)?([/?#]|$)/.test(value) ? new URL(`https://${value}`) : undefined;
-  } catch {
-    withScheme = undefined;
-  }
-  if (withScheme) return `${describeEndpoint(withScheme.href).replace(/^https:\/\//, '')} without http:// or https://`;
-  return `a value that is not a URL (not shown: it may be a secret)`;
-}
-
-function isHookUrl(value: string): boolean {
-  if (ENV_REFERENCE.test(value)) return true;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Sorts the entries of a block: reports unknown tags, repeats, stray attributes and unreadable
- * values; returns the line of every allowed tag given (`seen`) and the usable entries (`given`).
- */
-function checkTags(entries: Entry[], error: (tag: string | undefined, line: number | undefined, text: string) => void) {
-  const seen = new Map<string, number | undefined>();
-  const given = new Map<Tag, Entry>();
-  for (const entry of entries) {
-    const tag = entry.tag;
-    const attr = Object.keys(entry.attrs).find((key) => key !== 'type' || !(LOCATION_TAGS as readonly string[]).includes(tag ?? ''));
-    if (tag === undefined) error(undefined, entry.line, entry.problem ?? '');
-    else if (!Object.hasOwn(EXPECT, tag)) error(tag, entry.line, `is not a known tag; expected one of ${TAGS.join(', ')}`);
-    else if (seen.has(tag)) error(tag, entry.line, `is given twice (lines ${seen.get(tag)} and ${entry.line}); give it once`);
-    else {
-      seen.set(tag, entry.line);
-      if (attr !== undefined) error(tag, entry.line, `has an unknown attribute ${attr}`);
-      else if (entry.problem) error(tag, entry.line, entry.problem);
-      else given.set(tag as Tag, entry);
-    }
-  }
-  return { seen, given };
-}
-
-/** `raw` parsed as a JSON object, or why it is not one. */
-function jsonObject(raw: string): Record<string, unknown> | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  if (parsed === null) return 'that is null';
-  if (Array.isArray(parsed)) return 'that is an array';
-  if (typeof parsed !== 'object') return `that is a ${typeof parsed}`;
-  // the object is merged into outgoing messages: no prototype games
-  if (Object.hasOwn(parsed, '__proto__')) return 'the key "__proto__" is not allowed';
-  return parsed as Record<string, unknown>;
-}
-
-function readBlock(node: XmlNode, index: number, lineAt: Doc['lineAt'], result: ParseResult): Integration | undefined {
-  const entries = readEntries(node, lineAt);
-  const blockLine = lineAt(node);
-  const label = entries.find((e) => e.tag === 'name')?.value || undefined;
-  const errors: ConfigIssue[] = [];
-  const warnings: ConfigIssue[] = [];
-  const error = (tag: string | undefined, line: number | undefined, text: string): void => {
-    errors.push(issue(index, label, tag, line, text));
-  };
-  const warn = (tag: Tag, text: string): void => {
-    warnings.push(issue(index, label, tag, seen.get(tag) ?? blockLine, text));
-  };
-
-  for (const key of Object.keys(node[':@'] ?? {})) error('integration', blockLine, `has an unknown attribute ${key}`);
-  const { seen, given } = checkTags(entries, error);
-  const value = (tag: Tag): string | undefined => given.get(tag)?.value;
-  const bad = (tag: Tag, detail = ''): undefined => {
-    error(tag, given.get(tag)?.line, `must be ${EXPECT[tag]}, got ${show(value(tag))}${detail}`);
-    return undefined;
-  };
-
-  // name
-  let name = value('name');
-  if (!seen.has('name')) error('name', blockLine, `is missing; expected ${EXPECT.name}`);
-  else if (name === 'pagerdty') {
-    warn('name', '"pagerdty" (the seed\'s spelling) is read as "pagerduty"');
-    name = 'pagerduty';
-  } else if (name !== undefined && !(KNOWN_NAMES as readonly string[]).includes(name) && !/^custom-./.test(name)) {
-    name = bad('name');
-  }
-
-  // hook_url, api_key
-  const hookUrl = value('hook_url');
-  if (hookUrl !== undefined && !isHookUrl(hookUrl)) error('hook_url', given.get('hook_url')?.line, `must be ${EXPECT.hook_url}, got ${describeHookUrl(hookUrl)}`);
-  const apiKey = value('api_key');
-  if (apiKey === '') bad('api_key');
-  for (const tag of (name && REQUIRED_BY_MANAGER[name]) || []) {
-    if (!seen.has(tag)) warn(tag, `is missing; the manager requires it for ${name} (here it can come from the node's configuration)`);
-  }
-
-  // integers
-  const integer = (tag: keyof typeof INTEGER_RANGE): number | undefined => {
-    const raw = value(tag);
-    if (raw === undefined) return undefined;
-    const [min, max] = INTEGER_RANGE[tag];
-    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    return n >= min && n <= max ? n : bad(tag);
-  };
-  const level = integer('level');
-
-  // lists
-  const ruleIds = (tag: 'rule_id' | 'exclude_rule_id'): number[] | undefined => {
-    const raw = value(tag);
-    if (raw === undefined) return undefined;
-    const list = tokens(raw, /,/);
-    const wrong = list.filter((t) => !/^\d+$/.test(t) || !Number.isSafeInteger(Number(t)));
-    if (wrong.length) return bad(tag, `: not a rule id: ${wrong.map((t) => show(t)).join(', ')}`);
-    if (!list.length) return bad(tag, ': no rule id in it');
-    return [...new Set(list.map(Number))];
-  };
-  const groups = (tag: 'group' | 'exclude_group'): string[] | undefined => {
-    const raw = value(tag);
-    if (raw === undefined) return undefined;
-    const list = tokens(raw, /[|,]/);
-    return list.length ? list : bad(tag, ': no group name in it');
-  };
-  const groupList = groups('group');
-  if (name === 'virustotal' && groupList?.some((g) => g !== 'syscheck')) {
-    warn('group', `virustotal only receives alerts of the syscheck group; ${show(groupList.join(','))} can only narrow that down`);
-  }
-
-  // event_location, exclude_location: one syntax, chosen by a `type` attribute on either
-  let locationSyntax: PatternSyntax = 'os_regex';
-  let syntaxTag: Tag | undefined;
-  for (const tag of LOCATION_TAGS) {
-    const type = given.get(tag)?.attrs.type;
-    if (type === undefined) continue;
-    const syntax = SYNTAX_OF.get(type.trim().toLowerCase());
-    if (!syntax) error(tag, given.get(tag)?.line, `type must be osregex or osmatch (also os_regex, os_match, sregex), got ${show(type)}`);
-    else if (syntaxTag && syntax !== locationSyntax) error(tag, given.get(tag)?.line, `type ${show(type)} differs from the type of <${syntaxTag}>; both patterns use one syntax`);
-    else [locationSyntax, syntaxTag] = [syntax, tag];
-  }
-  const pattern = (tag: 'event_location' | 'exclude_location'): string | undefined => {
-    const raw = value(tag);
-    if (raw === undefined) return undefined;
-    if (raw === '') return bad(tag, ': the pattern is empty');
-    try {
-      compilePattern(raw, locationSyntax);
-      return raw;
-    } catch (e) {
-      return bad(tag, ` (${locationSyntax}): ${(e as Error).message}`);
-    }
-  };
-
-  // alert_format
-  const rawFormat = value('alert_format');
-  const alertFormat = rawFormat === undefined || rawFormat.toLowerCase() === 'json' ? DEFAULTS.alertFormat : rawFormat;
-  if (alertFormat !== DEFAULTS.alertFormat) warn('alert_format', `only json alerts are read here; ${show(alertFormat)} is ignored`);
-
-  // options
-  const rawOptions = value('options');
-  const parsedOptions = rawOptions === undefined ? undefined : jsonObject(rawOptions);
-  const options = typeof parsedOptions === 'string' ? bad('options', `: ${parsedOptions}`) : parsedOptions;
-
-  const integration: Integration = {
-    index,
-    name: name ?? '',
-    locationSyntax,
-    alertFormat,
-    maxLog: integer('max_log') ?? DEFAULTS.maxLog,
-    timeout: integer('timeout') ?? DEFAULTS.timeout,
-    retries: integer('retries') ?? DEFAULTS.retries,
-  };
-  const optional: Partial<Integration> = {
-    hookUrl,
-    apiKey,
-    level,
-    ruleIds: ruleIds('rule_id'),
-    groups: groupList,
-    eventLocation: pattern('event_location'),
-    excludeGroups: groups('exclude_group'),
-    excludeRuleIds: ruleIds('exclude_rule_id'),
-    excludeLocation: pattern('exclude_location'),
-    options,
-  };
-  for (const [key, v] of Object.entries(optional)) if (v !== undefined) Object.assign(integration, { [key]: v });
-  // Issues in the order of the text, so that they read top to bottom like the block.
-  const byLine = (a: ConfigIssue, b: ConfigIssue) => (a.line ?? Infinity) - (b.line ?? Infinity);
-  result.errors.push(...errors.sort(byLine));
-  result.warnings.push(...warnings.sort(byLine));
-  return errors.length === 0 ? integration : undefined;
 }
