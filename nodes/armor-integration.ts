@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { parseIntegrations } from '../src/config/parse';
+import { locateIntegrations, parseIntegrations, type BlockSpan } from '../src/config/parse';
 import { ConfigFileError, parseConfigFile } from '../src/config/file';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
 import { unsetEnvReference } from '../src/config/env';
@@ -52,11 +52,14 @@ function configText(def: IntegrationNodeDef): { text: string; origin: string } {
   return { text: rowsToXml(def.rules ?? []), origin: 'form' };
 }
 
-/** The parsed config a node definition stands for; a file is read asynchronously (src/config-file). */
-function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult> {
+/**
+ * The parsed config a node definition stands for; a file is read asynchronously (src/config-file).
+ * For pasted XML, also where each block and secret is in the text (the editor edits it there).
+ */
+function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult & { blocks?: BlockSpan[] }> {
   if (def.mode === 'file') return parseConfigFile(def.file);
   try {
-    return Promise.resolve(parseIntegrations(configText(def).text));
+    return Promise.resolve(def.mode === 'xml' ? locateIntegrations(def.xml ?? '') : parseIntegrations(configText(def).text));
   } catch (e) {
     return Promise.reject(e);
   }
@@ -220,7 +223,9 @@ export = (RED: NodeAPI) => {
 
   RED.nodes.registerType('armor-integration', ArmorIntegrationNode);
 
-  // The editor validates with this same library, so it shows the runtime's own messages.
+  // The editor validates with this same library, so it shows the runtime's own messages; for
+  // pasted XML (mode 'xml') the answer also says where its blocks and their secrets are
+  // (`blocks`: offsets, names, no values), so that the editor never reads XML itself.
   RED.httpAdmin.post('/armor-integration/check', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const body = (req.body ?? {}) as IntegrationNodeDef & { alert?: unknown };
     parsedConfig(body).then(
@@ -233,7 +238,7 @@ export = (RED: NodeAPI) => {
           hasHookUrl: hookUrl !== undefined,
           hasApiKey: apiKey !== undefined,
         }));
-        res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
+        res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts, blocks: result.blocks });
       },
       (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
     ).catch((e: Error) => {

@@ -1,7 +1,8 @@
 /** Package root: the library, for the nodes and for Function-node users. No Node-RED here. */
 export { osRegex } from './engines/osregex';
 export { osMatch } from './engines/osmatch';
-export { parseIntegrations } from './config/parse';
+export { locateIntegrations, parseIntegrations } from './config/parse';
+export type { BlockSpan, LocatedConfig, SecretSpan, TextSpan, ValuePart } from './config/parse';
 export { CONFIG_READ_TIMEOUT_MS, ConfigFileError, parseConfigFile, readConfigFile } from './config/file';
 export type { ConfigFileProblem, ReadConfigOptions } from './config/file';
 export { compileFilter, compileRouter } from './filter';

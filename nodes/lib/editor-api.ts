@@ -5,7 +5,9 @@
  * the service's answer to one test alert. Secrets never leave the runtime through these.
  *
  *   GET  /armor-integrations/samples   the bundled synthetic alerts: [{ id, label, alert }]
- *   POST /armor-integration/import     { xml } → { rows: [{ index, name, row, hasHookUrl, hasApiKey }], errors, warnings }
+ *   POST /armor-integration/import     { xml } → { rows: [{ index, name, row, hasHookUrl, hasApiKey }], blocks, errors, warnings }
+ *                                      (blocks: where each <integration> and its <hook_url> / <api_key> are in
+ *                                      the text sent, as offsets: src/config.ts BlockSpan; never a value)
  *   POST /armor-slack/preview          { layout?, sample? | alert? } → { message }
  *   POST /armor-pagerduty/preview      { sample? | alert? } → { event } (routing key shown as a placeholder)
  *   POST /armor-slack/:id/test         { sample? | alert? } → { ok, kind, status?, error?, answer? }   (404: not deployed)
@@ -16,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import { parseIntegrations } from '../../src/config/parse';
+import { locateIntegrations, parseIntegrations } from '../../src/config/parse';
 import { integrationToRow, type IntegrationRow } from '../../src/config/form';
 import { postJson } from '../../src/delivery/sender';
 import type { DeliveryService } from '../../src/delivery/service';
@@ -115,7 +117,7 @@ export function integrationEditorApi(RED: NodeAPI): void {
   serveSamples(RED);
   RED.httpAdmin.post('/armor-integration/import', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const xml = (req.body as { xml?: unknown } | undefined)?.xml;
-    const result = parseIntegrations(typeof xml === 'string' ? xml : '');
+    const result = locateIntegrations(typeof xml === 'string' ? xml : '');
     res.json({
       rows: result.integrations.map((i) => ({
         index: i.index,
@@ -124,6 +126,7 @@ export function integrationEditorApi(RED: NodeAPI): void {
         hasHookUrl: i.hookUrl !== undefined,
         hasApiKey: i.apiKey !== undefined,
       })),
+      blocks: result.blocks,
       errors: result.errors,
       warnings: result.warnings,
     });

@@ -6,6 +6,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { ConfigIssue, ParseResult } from '../types';
 import { show } from '../show';
 import { readBlock, type Entry } from './block';
+import { ENV_REFERENCE } from './env';
 
 /** Largest config accepted, in UTF-8 bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -55,9 +56,63 @@ function issue(block: number, name: string | undefined, tag: string | undefined,
  * errors (size, DOCTYPE/ENTITY, malformed XML) have `block` -1 and leave `integrations` empty.
  */
 export function parseIntegrations(xmlText: string): ParseResult {
-  const result: ParseResult = { integrations: [], errors: [], warnings: [] };
+  const { integrations, errors, warnings } = parse(xmlText, false);
+  return { integrations, errors, warnings };
+}
+
+/**
+ * Where something is in a config text: the offsets [start, end) of the text given to
+ * `locateIntegrations`, as `String.prototype.slice` counts them (UTF-16 code units).
+ */
+export interface TextSpan {
+  start: number;
+  end: number;
+}
+
+/** A piece of an element's value: character data (entity references still in it) or the inside of a CDATA section. */
+export interface ValuePart extends TextSpan {
+  cdata?: true;
+}
+
+/** A `<hook_url>` or `<api_key>` element (from `<` to `>`), and the pieces its value is made of. */
+export interface SecretSpan extends TextSpan {
+  /** The value's pieces, in order; their text, entities decoded and trimmed, is the value. */
+  parts: ValuePart[];
+  /** The value is a `${ENV_VAR}` reference (a name, not a secret). */
+  reference: boolean;
+}
+
+/** An `<integration>` element of the text (from `<` to `>`), in document order. */
+export interface BlockSpan extends TextSpan {
+  /** Position of the block in the text, as `ConfigIssue.block` and `Integration.index` count. */
+  index: number;
+  /** Its `<name>`, trimmed (`pagerdty` read as `pagerduty`), when it has one. */
+  name?: string;
+  hook_url?: SecretSpan;
+  api_key?: SecretSpan;
+}
+
+/** A parse, with where each block and each secret is in the text (for an editor that edits it). */
+export interface LocatedConfig extends ParseResult {
+  /** Every block, valid or not; empty when the document itself has an error. */
+  blocks: BlockSpan[];
+}
+
+/**
+ * `parseIntegrations`, plus the position of every `<integration>` block and of its
+ * `<hook_url>` / `<api_key>` elements, so that an editor can move a secret out of the text
+ * without reading XML itself. Comments, CDATA sections and processing instructions are
+ * skipped as the parser skips them: a block inside a comment is no block.
+ */
+export function locateIntegrations(xmlText: string): LocatedConfig {
+  return parse(xmlText, true);
+}
+
+function parse(xmlText: string, locate: boolean): LocatedConfig {
+  const result: LocatedConfig = { integrations: [], errors: [], warnings: [], blocks: [] };
   const doc = readDocument(xmlText, result.errors);
   if (!doc) return result;
+  if (locate) result.blocks = locateBlocks(doc.body, doc.blocks.length);
   doc.blocks.forEach((node, index) => {
     const integration = readBlock(readEntries(node, doc.lineAt), { index, line: doc.lineAt(node), attributes: Object.keys(node[':@'] ?? {}) }, issue, result);
     if (integration) result.integrations.push(integration);
@@ -67,6 +122,8 @@ export function parseIntegrations(xmlText: string): ParseResult {
 }
 
 interface Doc {
+  /** The text as parsed: a BOM and an XML declaration blanked out, every offset as in the text given. */
+  body: string;
   blocks: XmlNode[];
   lineAt(node: XmlNode): number | undefined;
 }
@@ -110,7 +167,90 @@ function readDocument(xmlText: string, errors: ConfigIssue[]): Doc | undefined {
   };
   collect(tree);
   const starts = lineStarts(wrapped);
-  return { blocks, lineAt: (node) => lineAtIndex(starts, node[META]?.startIndex) };
+  return { body, blocks, lineAt: (node) => lineAtIndex(starts, node[META]?.startIndex) };
+}
+
+/** An element found by `scanElements`: its span, the pieces of its own text, its child elements. */
+interface Scanned extends TextSpan {
+  tag: string;
+  parts: ValuePart[];
+  children: Scanned[];
+}
+
+/**
+ * The elements of a well-formed text (one that passed the validator), with their offsets.
+ * fast-xml-parser gives no end offsets; this scanner knows just enough XML for them: comments,
+ * CDATA sections, processing instructions, quoted attribute values (which may hold `>`).
+ */
+function scanElements(text: string): Scanned[] {
+  const roots: Scanned[] = [];
+  const open: Scanned[] = [];
+  const after = (token: string, from: number): number => {
+    const at = text.indexOf(token, from);
+    return at < 0 ? text.length : at + token.length;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const top = open.at(-1);
+    const lt = text.indexOf('<', i);
+    const stop = lt < 0 ? text.length : lt;
+    if (top && stop > i) top.parts.push({ start: i, end: stop });
+    if (lt < 0) break;
+    if (text.startsWith('<!--', lt)) i = after('-->', lt + 4);
+    else if (text.startsWith('<![CDATA[', lt)) {
+      i = after(']]>', lt + 9);
+      if (top) top.parts.push({ start: lt + 9, end: i - 3, cdata: true });
+    } else if (text.startsWith('<?', lt) || text.startsWith('<!', lt)) i = after('>', lt + 2);
+    else if (text[lt + 1] === '/') {
+      i = after('>', lt + 2);
+      const closed = open.pop();
+      if (closed) closed.end = i;
+    } else {
+      let j = lt + 1;
+      while (j < text.length && !/[\s/>]/.test(text[j])) j++;
+      const tag = text.slice(lt + 1, j);
+      for (let quote = ''; j < text.length; j++) {
+        const c = text[j];
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      const element: Scanned = { tag, start: lt, end: j + 1, parts: [], children: [] };
+      (top ? top.children : roots).push(element);
+      if (text[j - 1] !== '/') open.push(element);
+      i = j + 1;
+    }
+  }
+  return roots;
+}
+
+/** The `<integration>` elements of `body` and their secrets, in the parser's order (`expected` blocks, or none). */
+function locateBlocks(body: string, expected: number): BlockSpan[] {
+  const found: Scanned[] = [];
+  const collect = (elements: Scanned[]): void => {
+    for (const e of elements) {
+      if (e.tag === 'integration') found.push(e);
+      else collect(e.children);
+    }
+  };
+  collect(scanElements(body));
+  // the parser is the authority: a scanner that saw other blocks says nothing rather than something wrong
+  if (found.length !== expected) return [];
+  const valueOf = (e: Scanned): string =>
+    e.parts.map((p) => (p.cdata ? body.slice(p.start, p.end) : decodeEntities(body.slice(p.start, p.end), () => undefined))).join('').trim();
+  return found.map((block, index) => {
+    const span: BlockSpan = { index, start: block.start, end: block.end };
+    for (const child of block.children) {
+      if (child.tag === 'name' && span.name === undefined) {
+        const name = valueOf(child);
+        span.name = name === 'pagerdty' ? 'pagerduty' : name;
+      } else if ((child.tag === 'hook_url' || child.tag === 'api_key') && span[child.tag] === undefined) {
+        span[child.tag] = { start: child.start, end: child.end, parts: child.parts, reference: ENV_REFERENCE.test(valueOf(child)) };
+      }
+    }
+    return span;
+  });
 }
 
 /** A validator error, with positions of the original text and without the synthetic root. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../../src/config/parse';
+import { locateIntegrations, parseIntegrations, type BlockSpan, type SecretSpan } from '../../src/config/parse';
 import type { ParseResult } from '../../src/types';
 
 const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
@@ -531,5 +531,84 @@ describe('parseIntegrations: <alert_format> and <options>', () => {
       expected = (e as Error).message;
     }
     assert.equal(failure(slack('<options>{bad</options>')), `integration #1 (slack): <options> must be a JSON object, got "{bad": ${expected}`);
+  });
+});
+
+describe('locateIntegrations: where the blocks and their secrets are in the text', () => {
+  /** The text of a located span. */
+  const at = (xml: string, span: { start: number; end: number }) => xml.slice(span.start, span.end);
+  /** A secret's value as its pieces give it (entities decoded, CDATA as written, trimmed), as an editor reads it. */
+  const valueOf = (xml: string, secret: SecretSpan) =>
+    secret.parts
+      .map((p) => (p.cdata ? at(xml, p) : at(xml, p).replace(/&amp;/g, '&').replace(/&lt;/g, '<')))
+      .join('')
+      .trim();
+  /** `xml` with each span replaced by `text`, the last first (as the editor edits it). */
+  const replaced = (xml: string, spans: Array<{ start: number; end: number }>, text: string) =>
+    [...spans].sort((a, b) => b.start - a.start).reduce((out, s) => out.slice(0, s.start) + text + out.slice(s.end), xml);
+
+  it('gives the parse of parseIntegrations, plus every block from "<" to ">", valid or not, in document order', () => {
+    const xml = `<?xml version="1.0"?>\n<ossec_config>\n  <integration>\n    <name>slack</name>\n  </integration>\n  <integration><name>pagerdty</name><level>99</level></integration>\n</ossec_config>\n<ossec_config><integration/></ossec_config>`;
+    const located = locateIntegrations(xml);
+    const { blocks, ...result } = located;
+    assert.deepEqual(result, parseIntegrations(xml));
+    assert.deepEqual(
+      blocks.map((b) => [b.index, b.name, at(xml, b)]),
+      [
+        [0, 'slack', '<integration>\n    <name>slack</name>\n  </integration>'],
+        [1, 'pagerduty', '<integration><name>pagerdty</name><level>99</level></integration>'],
+        [2, undefined, '<integration/>'],
+      ],
+    );
+  });
+
+  it('skips a commented-out block holding a literal <hook_url>: the secret of the active block is located, and replacing it leaves valid XML and the comment untouched', () => {
+    const comment = `<!-- old webhook, kept for the record:\n  <integration>\n    <name>slack</name>\n    <hook_url>https://hooks.slack.com/services/T1/B1/OLDSECRET</hook_url>\n  </integration>\n-->`;
+    const xml = `<ossec_config>\n  ${comment}\n  <integration>\n    <name>slack</name>\n    <hook_url>\n      ${HOOK}?a=1&amp;b=2\n    </hook_url>\n    <level>10</level>\n  </integration>\n</ossec_config>`;
+    const { blocks, errors } = locateIntegrations(xml);
+    assert.deepEqual(errors, []);
+    assert.equal(blocks.length, 1);
+    const secret = blocks[0].hook_url!;
+    assert.equal(at(xml, secret), `<hook_url>\n      ${HOOK}?a=1&amp;b=2\n    </hook_url>`);
+    assert.equal(valueOf(xml, secret), `${HOOK}?a=1&b=2`);
+    assert.equal(secret.reference, false);
+    const moved = replaced(xml, [secret], '<!-- hook_url moved -->');
+    assert.ok(moved.includes(comment), 'the comment is as it was');
+    const again = parseIntegrations(moved);
+    assert.deepEqual(again.errors, []);
+    assert.deepEqual(again.integrations.map((i) => [i.name, i.hookUrl, i.level]), [['slack', undefined, 10]]);
+  });
+
+  it('locates <hook_url> and <api_key> of every block, CDATA and comments inside a value, and quoted ">" in attributes', () => {
+    const xml = [
+      `<integration><name>pagerduty</name><api_key><![CDATA[KEY<1>]]></api_key><event_location type="osmatch" note=">">web</event_location></integration>`,
+      `<integration><name>custom-x</name><hook_url>https://x.example/h<!-- no -->ook</hook_url><api_key>\${VT_KEY}</api_key></integration>`,
+    ].join('\n');
+    const { blocks } = locateIntegrations(xml);
+    assert.equal(blocks.length, 2);
+    assert.deepEqual([at(xml, blocks[0].api_key!), valueOf(xml, blocks[0].api_key!), blocks[0].hook_url], ['<api_key><![CDATA[KEY<1>]]></api_key>', 'KEY<1>', undefined]);
+    assert.equal(valueOf(xml, blocks[1].hook_url!), 'https://x.example/hook');
+    assert.deepEqual([valueOf(xml, blocks[1].api_key!), blocks[1].api_key!.reference, blocks[1].hook_url!.reference], ['${VT_KEY}', true, false]);
+    assert.equal(at(xml, blocks[1]), xml.split('\n')[1]);
+  });
+
+  it('counts offsets as String.slice does, after a BOM, an XML declaration and characters outside the BMP', () => {
+    const xml = `\uFEFF<?xml version="1.0" encoding="UTF-8"?><!-- 🔔 --><integration><name>slack</name><hook_url>${HOOK}</hook_url></integration>`;
+    const [only]: BlockSpan[] = locateIntegrations(xml).blocks;
+    assert.equal(at(xml, only.hook_url!), `<hook_url>${HOOK}</hook_url>`);
+    assert.equal(at(xml, only), xml.slice(xml.indexOf('<integration>')));
+  });
+
+  it('locates nothing in a text that is not a readable document, and nothing of blocks inside a block', () => {
+    assert.deepEqual(locateIntegrations('<integration><name>slack</name>').blocks, []);
+    assert.deepEqual(locateIntegrations('<!DOCTYPE x><integration/>').blocks, []);
+    const nested = locateIntegrations('<integration><name>slack</name><integration><hook_url>x</hook_url></integration></integration>');
+    assert.deepEqual([nested.blocks.length, nested.blocks[0].hook_url], [1, undefined]);
+  });
+
+  it('gives offsets and names only: no value of a secret is in a located block', () => {
+    const xml = `<integration><name>slack</name><hook_url>${HOOK}</hook_url></integration><integration><name>pagerduty</name><api_key>R0UT1NGKEY</api_key></integration>`;
+    const text = JSON.stringify(locateIntegrations(xml).blocks);
+    assert.ok(!text.includes('hooks.slack.com') && !text.includes('R0UT1NGKEY'), text);
   });
 });

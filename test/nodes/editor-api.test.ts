@@ -138,10 +138,32 @@ describe('editor admin endpoints', () => {
       );
     });
 
+    it('answers where each block and its secrets are in the text sent (offsets, no values), the commented-out block left out', async () => {
+      await start(answer(200, 'ok'));
+      const res = await helper.request().post('/armor-integration/import').send({ xml: XML }).expect(200);
+      const blocks = res.body.blocks as Array<{ index: number; name: string; start: number; end: number; hook_url?: { start: number; end: number; reference: boolean }; api_key?: { start: number; end: number; reference: boolean } }>;
+      assert.deepEqual(blocks.map((b) => [b.index, b.name, XML.slice(b.start, b.start + 13), XML.slice(b.end - 14, b.end)]), [
+        [0, 'slack', '<integration>', '</integration>'],
+        [1, 'pagerduty', '<integration>', '</integration>'],
+        [2, 'slack', '<integration>', '</integration>'],
+        [3, 'virustotal', '<integration>', '</integration>'],
+      ]);
+      assert.equal(XML.slice(blocks[0].hook_url!.start, blocks[0].hook_url!.end), `<hook_url>https://hooks.slack.com${SECRET_PATH}</hook_url>`);
+      assert.equal(XML.slice(blocks[1].api_key!.start, blocks[1].api_key!.end), `<api_key>${ROUTING_KEY}</api_key>`);
+      assert.deepEqual([blocks[0].hook_url!.reference, blocks[1].api_key!.reference, blocks[3].api_key!.reference], [false, false, true]);
+      assert.deepEqual([blocks[2].hook_url, blocks[2].api_key], [undefined, undefined]);
+      assertNoSecret(JSON.stringify(blocks));
+      // the check endpoint answers the same for pasted XML, and no positions for a form
+      const checked = await helper.request().post('/armor-integration/check').send({ mode: 'xml', xml: XML }).expect(200);
+      assert.deepEqual(checked.body.blocks, blocks);
+      const form = await helper.request().post('/armor-integration/check').send({ mode: 'form', rules: [{ name: 'slack' }] }).expect(200);
+      assert.equal(form.body.blocks, undefined);
+    });
+
     it('answers a document error with block -1 and no rows', async () => {
       await start(answer(200, 'ok'));
       const res = await helper.request().post('/armor-integration/import').send({ xml: '<!DOCTYPE x><integration>' }).expect(200);
-      assert.deepEqual(res.body.rows, []);
+      assert.deepEqual([res.body.rows, res.body.blocks], [[], []]);
       assert.equal(res.body.errors.length, 1);
       assert.equal(res.body.errors[0].block, -1);
       assert.match(res.body.errors[0].message, /DOCTYPE/);

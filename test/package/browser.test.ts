@@ -683,6 +683,47 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
       });
     });
 
+    describe('pasted XML with a literal secret, beside a commented-out block holding another', () => {
+      after(() => launcher.deployFlows(base, []));
+
+      it('on Done moves the active block\'s <hook_url> into a config node\'s credentials, leaves the comment as it was, and keeps the XML valid', async () => {
+        await launcher.deployFlows(base, []);
+        const w = await openEditor(context!, base);
+        const { page } = w;
+        const active = `${slack!.base}/services/TAC/BAC/active?x=1&y=2`;
+        const comment = `<!-- the old channel, kept for the record:\n  <integration>\n    <name>slack</name>\n    <hook_url>https://hooks.slack.com/services/TOLD/BOLD/commented</hook_url>\n  </integration>\n  -->`;
+        const secretTag = `<hook_url>${active.replace(/&/g, '&amp;')}</hook_url>`;
+        const xml = `<ossec_config>\n  ${comment}\n  <integration>\n    <name>slack</name>\n    ${secretTag}\n    <level>3</level>\n  </integration>\n</ossec_config>`;
+        assert.deepEqual(lib.parseIntegrations(xml).integrations.map((i) => i.hookUrl), [active]);
+        const id = await dragFromPalette(page, 'armor-integration', 300, 200);
+        await openDialog(page, id);
+        await page.selectOption('#node-input-mode', 'xml');
+        await page.fill('#node-input-xml', xml);
+        await closeNotifications(page);
+        await saveDialog(page);
+        const label = 'slack #1 (imported)';
+        await notification(page, t('armor-integration.notify.moved', { nodes: label }));
+        const saved = await editorNode(page, id);
+        const expected = xml.replace(secretTag, `<!-- hook_url moved to the credentials of config node "${label}" -->`);
+        assert.equal(saved.xml, expected);
+        assert.ok(saved.xml.includes(comment), 'the comment is as it was');
+        assert.deepEqual([saved.mode, Number(saved.outputs), saved.valid], ['xml', 1, true]);
+        const reread = lib.parseIntegrations(saved.xml);
+        assert.deepEqual(reread.errors, []);
+        assert.deepEqual(reread.integrations.map((i) => [i.name, i.hookUrl, i.level]), [['slack', undefined, 3]]);
+        const [config] = await editorIds(page, 'armor-slack-webhook');
+        const made = await editorNode(page, config);
+        assert.deepEqual([made.name, made.credentials.url, (await editorIds(page, 'armor-slack-webhook')).length], [label, active, 1]);
+        await deploy(page);
+        const flows = (await get('/flows')) as FlowNode[];
+        assert.ok(!JSON.stringify(flows).includes('TAC/BAC'), 'the secret is in the flow');
+        assert.equal(flows.find((n) => n.id === id)!.xml, expected);
+        assert.deepEqual(await get(`/credentials/armor-slack-webhook/${config}`), { has_url: true });
+        assertNoPageErrors(w);
+        await page.close();
+      });
+    });
+
     describe('Import > Examples', () => {
       after(() => launcher.deployFlows(base, []));
 

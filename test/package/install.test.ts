@@ -18,6 +18,7 @@ const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const OUR_TYPES: string[] = Object.keys(PKG['node-red'].nodes).sort();
 const ICONS = fs.readdirSync(path.join(ROOT, 'icons')).filter((f) => f.endsWith('.svg')).sort();
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
+const RESOURCES = fs.readdirSync(path.join(ROOT, 'resources')).sort();
 
 const RUNTIMES: Array<{ title: string; release: string; node?: string; runtime(): Promise<Runtime> }> = [
   { title: "Node-RED 4.1, the devDependency, on this machine's Node.js", release: '4.1', runtime: async () => launcher.devNodeRed() },
@@ -100,6 +101,19 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
       for (const type of OUR_TYPES) {
         const file = path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.json`);
         assert.deepEqual(messages[`${PKG.name}/${type}`], JSON.parse(fs.readFileSync(file, 'utf8')), type);
+      }
+    });
+
+    it('serves the editor code shared by the dialogs from resources/, byte for byte, where the node files load it', async () => {
+      assert.deepEqual(RESOURCES, ['armor-editor.js', 'armor-integration-editor.js']);
+      const html = await (await get('/nodes', 'text/html')).text();
+      for (const file of RESOURCES) {
+        const route = `resources/${PKG.name}/${file}`;
+        assert.ok(html.includes(`<script src="${route}"></script>`), `no node file loads ${route}`);
+        const res = await get(`/${route}`, '*/*');
+        assert.equal(res.status, 200, route);
+        assert.match(res.headers.get('content-type') ?? '', /javascript/, route);
+        assert.equal(await res.text(), fs.readFileSync(path.join(ROOT, 'resources', file), 'utf8'), route);
       }
     });
 
