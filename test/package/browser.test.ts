@@ -2,7 +2,7 @@
  * The editor as a user meets it, in a real browser: Debian's Chromium, driven by Playwright,
  * on a real Node-RED started from a temporary user directory with this package installed from
  * its `npm pack` tarball, once on Node-RED 4.1 (the devDependency) and once on Node-RED 5 on
- * Node.js 22 (from the npm registry, as in install.test.ts). Every test fails on any console
+ * Node.js 24 (from the npm registry, as in install.test.ts). Every test fails on any console
  * error or uncaught page error. The editor is told not to fetch the flow library's catalogue
  * (settings `offline`): this machine has no internet, and that fetch is the editor's, not ours.
  *
@@ -57,7 +57,7 @@ const CONFIG_TYPES = ['armor-slack-webhook', 'armor-pagerduty-service'];
 
 const RUNTIMES: Array<{ title: string; runtime(): Promise<Runtime>; screenshots: boolean }> = [
   { title: 'Node-RED 4.1 (the devDependency)', runtime: async () => launcher.devNodeRed(), screenshots: true },
-  { title: 'Node-RED 5 on Node.js 22', runtime: () => launcher.installNodeRed({ nodeRed: '5', node: '22' }), screenshots: false },
+  { title: 'Node-RED 5 on Node.js 24', runtime: () => launcher.installNodeRed({ nodeRed: '5', node: '24' }), screenshots: false },
 ];
 
 type FlowNode = Record<string, any> & { id: string; type: string };
@@ -261,7 +261,7 @@ async function notification(page: Page, prefix: string): Promise<{ text: string;
 
 for (const { title, runtime: provide, screenshots } of RUNTIMES) {
   describe(`the editor in Chromium, ${title}, package installed from npm pack`, function () {
-    this.timeout(240_000); // the first installation of Node-RED 5 and Node.js 22
+    this.timeout(240_000); // the first installation of Node-RED 5 and Node.js 24
 
     let tmp = '';
     let shots = '';
