@@ -8,7 +8,7 @@
  * and the whole body is <= 512 KB, `custom_details` being shrunk first.
  */
 import { createHash } from 'node:crypto';
-import { alertFacts, asObject, cutText, isoTimestamp, type AlertFacts } from './alert-fields';
+import { alertFacts, asObject, cutText, isoTimestamp, ruleLevel, type AlertFacts } from './alert-fields';
 
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 export type PagerDutySeverity = 'info' | 'warning' | 'error' | 'critical';
@@ -30,10 +30,11 @@ const DEFAULT_CLIENT = 'Armor Monitoring Service';
 /** The payload fields PagerDuty defines, but custom_details (all capped in length by `checked`). */
 const PAYLOAD_KEYS = ['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class'];
 
-/** Level 0-4 `info`, 5-7 `warning`, 8-11 `error`, 12 and above `critical`; anything but a number is `info`. */
+/** Level 0-4 `info`, 5-7 `warning`, 8-11 `error`, 12-16 `critical`; anything but a level from 0 to 16 (ruleLevel) is `info`. */
 export function pagerDutySeverity(level: unknown): PagerDutySeverity {
-  if (typeof level !== 'number' || !(level >= 5)) return 'info';
-  return level < 8 ? 'warning' : level < 12 ? 'error' : 'critical';
+  const n = ruleLevel(level);
+  if (!(n >= 5)) return 'info';
+  return n < 8 ? 'warning' : n < 12 ? 'error' : 'critical';
 }
 
 export interface PagerDutyEventOptions {
