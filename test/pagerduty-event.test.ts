@@ -82,6 +82,21 @@ describe('pagerDutySeverity', () => {
   });
 });
 
+describe('buildPagerDutyEvent: client_url', () => {
+  it('sets client_url on triggers from the clientUrl option, never on acknowledge/resolve, and only as an http(s) URL', () => {
+    const alert = sample(2);
+    const trigger = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app' });
+    assertValid(trigger);
+    assert.equal(trigger.client_url, 'https://siem.example.com/app');
+    assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, action: 'resolve', clientUrl: 'https://siem.example.com/app' }), false);
+    for (const clientUrl of [undefined, '', '  ', 'siem.example.com', 'javascript:alert(1)']) {
+      assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl }), false, String(clientUrl));
+    }
+    const theirs = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app', options: { client_url: 'https://other.example.com/' } });
+    assert.equal(theirs.client_url, 'https://other.example.com/', 'the integration\'s options win');
+  });
+});
+
 describe('buildPagerDutyEvent: trigger events of the real alerts', () => {
   it('builds a valid event for every one of the 23 real alerts', () => {
     assert.equal(SAMPLES.length, 23);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import type { QueuePolicy } from '../../src/delivery-queue';
-import { Endpoint, type EndpointOptions, type Target } from './endpoint';
+import { Endpoint, type EndpointOptions, type Parcel, type Target } from './endpoint';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
 export interface EndpointProps {
@@ -21,6 +21,8 @@ export interface EndpointProps {
 
 export interface EndpointConfigNode extends Node {
   endpoint(): Target | { problem: string };
+  /** The request body of a parcel, when the node's settings shape it (the editor's test send uses it too). */
+  render?(parcel: Parcel, secret: string): unknown;
   runtime?: Endpoint;
 }
 
