@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { MAX_LINE_BYTES, parseAlertPayload } from '../src/lines';
+import { MAX_DEPTH, MAX_LINE_BYTES, parseAlertPayload, valueDeeperThan } from '../src/lines';
 import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/tail';
 import type { Alert } from '../src/types';
 import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
@@ -164,6 +164,9 @@ export = (RED: NodeAPI) => {
         return;
       }
       const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+      // Node-RED clones the message for each Catch node: a payload object too deep to clone stays here
+      const p = msg.payload;
+      if (typeof p === 'object' && p !== null && !(p instanceof Uint8Array) && valueDeeperThan(p, MAX_DEPTH)) delete msg.payload;
       done(new Error(RED._('armor-alerts.errors.input', { count: errors.length, first: errors[0] + more })));
     });
 

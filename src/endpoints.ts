@@ -51,3 +51,12 @@ export function eventsUrl(region: string | undefined, custom: string | undefined
   const problem = httpUrlProblem(String(custom ?? ''), 'custom events URL');
   return problem ? { problem } : { url: String(custom).trim() };
 }
+
+/**
+ * Why a PagerDuty service's client URL (sent as `client_url`: the page an incident links back
+ * to, e.g. the SIEM dashboard) cannot be used, or undefined. Empty means none.
+ */
+export function clientUrlProblem(url: string | undefined): string | undefined {
+  if (url === undefined || url.trim() === '') return undefined;
+  return httpUrlProblem(url, 'client URL');
+}

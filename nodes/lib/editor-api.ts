@@ -176,7 +176,9 @@ export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
     const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
     const parcel = parcelOf(alert, spec.render, service === 'pagerduty' ? `node-red-test/${found.sample ?? 'alert'}` : undefined);
     const secrets = endpointSecrets(target.url, target.routingKey);
-    postJson(service, target.url, bodyOf(service, parcel, target.routingKey ?? ''), { timeoutMs: TEST_TIMEOUT_MS }).then(
+    // the config node's own rendering when it has one (a PagerDuty service's client_url)
+    const body = config?.render ? config.render(parcel, target.routingKey ?? target.url) : bodyOf(service, parcel, target.routingKey ?? '');
+    postJson(service, target.url, body, { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
         node!.log(`test alert ${found.sample ?? '(pasted)'}: ${result.kind}${result.status ? ` (HTTP ${result.status})` : ''}`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import type { QueuePolicy } from '../../src/delivery-queue';
 import { OUTBOX_DEFAULT_LIMITS } from '../../src/outbox';
-import { Endpoint, type EndpointOptions, type Target } from './endpoint';
+import { Endpoint, type EndpointOptions, type Parcel, type Target } from './endpoint';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
 export interface EndpointProps {
@@ -22,6 +22,8 @@ export interface EndpointProps {
 
 export interface EndpointConfigNode extends Node {
   endpoint(): Target | { problem: string };
+  /** The request body of a parcel, when the node's settings shape it (the editor's test send uses it too). */
+  render?(parcel: Parcel, secret: string): unknown;
   runtime?: Endpoint;
 }
 

@@ -19,10 +19,12 @@ export function renderSlack(parcel: Parcel): unknown {
   return msg.slack === undefined ? message : mergeSlackOverride(message, msg.slack);
 }
 
-export function renderPagerDuty(parcel: Parcel, routingKey: string): unknown {
+/** `clientUrl`: the service's `client_url` (empty: none). */
+export function renderPagerDuty(parcel: Parcel, routingKey: string, clientUrl?: string): unknown {
   const { msg } = parcel;
   return buildPagerDutyEvent(msg.payload, {
     routingKey,
+    clientUrl,
     options: msg.integration?.options,
     action: (msg.event_action as PagerDutyAction | undefined) ?? 'trigger',
     dedupKey: typeof msg.dedup_key === 'string' ? msg.dedup_key : undefined,
