@@ -253,6 +253,7 @@ describe('editor admin endpoints', () => {
       assert.match(res.body.error, /^HTTP 400 rejected \*\*\* /);
       const shown = JSON.stringify(res.body) + reportedText('d1');
       for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+    });
 
     it('sends the PagerDuty service\'s client_url with a test event, as deliveries do', async () => {
       const receiver = await startStub(json(202, { status: 'success', message: 'Event processed', dedup_key: 'node-red-test/x' }));

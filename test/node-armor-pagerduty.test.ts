@@ -172,6 +172,7 @@ describe('armor-pagerduty node', () => {
     assert.match(reportedText('d1'), /rejected \*\*\* /, 'the failure was logged, masked');
     const shown = JSON.stringify([out, err, statuses('d1'), statuses('p1')]) + reportedText('d1');
     for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+  });
 
   it('sends the service\'s client_url with trigger events only; none when it is empty or absent (a flow saved before the setting)', async () => {
     const CLIENT_URL = 'https://siem.example.com/app/alerts?tab=overview';
