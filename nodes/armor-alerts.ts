@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { MAX_LINE_BYTES, parseAlertPayload } from '../src/source/lines';
+import { MAX_DEPTH, MAX_LINE_BYTES, parseAlertPayload, valueDeeperThan } from '../src/source/lines';
 import { CHECKPOINT_SAFE_AFTER_MS, CheckpointStore, checkpointFile } from '../src/source/checkpoint';
 import { TailReader, type StartMode, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
@@ -119,6 +119,9 @@ export = (RED: NodeAPI) => {
         return;
       }
       const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+      // Node-RED clones the message for each Catch node: a payload object too deep to clone stays here
+      const p = msg.payload;
+      if (typeof p === 'object' && p !== null && !(p instanceof Uint8Array) && valueDeeperThan(p, MAX_DEPTH)) delete msg.payload;
       done(new Error(RED._('armor-alerts.errors.input', { count: errors.length, first: errors[0] + more })));
     });
 

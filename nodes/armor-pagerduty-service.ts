@@ -4,21 +4,29 @@
  * PagerDuty is to the delivery code is src/services/pagerduty.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { pagerduty } from '../src/services/pagerduty';
-import { eventsUrl, serviceTarget } from '../src/services/pagerduty/target';
+import type { DeliveryService } from '../src/delivery/service';
+import { pagerduty, renderPagerDuty } from '../src/services/pagerduty';
+import { clientUrlProblem, eventsUrl, serviceTarget } from '../src/services/pagerduty/target';
 import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
 
 interface ServiceDef extends NodeDef, EndpointProps {
   region?: 'us' | 'eu' | 'custom';
   url?: string;
+  /** The `client_url` of trigger events (e.g. the SIEM dashboard); absent or empty: none. */
+  client_url?: string;
 }
 
 export = (RED: NodeAPI) => {
   function ArmorPagerDutyServiceNode(this: Node<{ routingKey?: string }> & EndpointConfigNode, def: ServiceDef) {
     RED.nodes.createNode(this, def);
     const where = eventsUrl(def.region, def.url);
-    this.endpoint = () => serviceTarget(where, this.credentials?.routingKey);
-    startEndpoint(RED, this, def, pagerduty);
+    // a flow saved before client_url existed has none: no client_url, as before
+    const clientUrl = typeof def.client_url === 'string' ? def.client_url.trim() : '';
+    const clientProblem = clientUrlProblem(clientUrl);
+    const service: DeliveryService = clientUrl ? { ...pagerduty, message: (parcel, target) => renderPagerDuty(parcel, target.routingKey ?? '', clientUrl) } : pagerduty;
+    this.endpoint = () => ('problem' in where ? where : clientProblem ? { problem: clientProblem } : serviceTarget(where, this.credentials?.routingKey));
+    if (clientProblem) this.error(clientProblem);
+    startEndpoint(RED, this, def, service);
   }
   RED.nodes.registerType('armor-pagerduty-service', ArmorPagerDutyServiceNode as never, {
     credentials: { routingKey: { type: 'password' } },

@@ -17,11 +17,26 @@ function text(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
 }
 
+/** The highest rule level: the manager's levels are the integers 0 to 16 (SEMANTICS 1). */
+export const MAX_LEVEL = 16;
+
+/**
+ * A `rule.level` value as a level: the value itself when it is an integer from 0 to 16, 0
+ * when absent (the manager omits level 0), NaN for anything else (a string, null, a fraction
+ * such as 7.5, -1, 17, Infinity from `1e309`). NaN is no level: it fails every `<level>`
+ * filter, shows as N/A and ranks below level 0. The one reading of `rule.level` (filter,
+ * Slack, PagerDuty, digests).
+ */
+export function ruleLevel(value: unknown): number {
+  if (value === undefined) return 0;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_LEVEL ? value : NaN;
+}
+
 /** What the messages show of one alert. Absent means missing or mistyped. */
 export interface AlertFacts {
   /** Whether the value is an alert at all: an object with a `rule` object (SEMANTICS 1). */
   isAlert: boolean;
-  /** `rule.level`; an absent level is 0 (the manager omits level 0), a mistyped one is absent. */
+  /** `rule.level` (see ruleLevel): an absent level is 0, one that is not a level from 0 to 16 is absent. */
   level?: number;
   ruleId?: string;
   description?: string;
@@ -49,13 +64,13 @@ export function alertFacts(alert: unknown): AlertFacts {
   const a = asObject(alert) ?? {};
   const rule = asObject(a.rule);
   const agent = asObject(a.agent);
-  const level = rule?.level;
+  const level = ruleLevel(rule?.level);
   const groups = Array.isArray(rule?.groups) ? rule.groups.filter((g): g is string => typeof g === 'string') : [];
   const timestamp = isoTimestamp(a.timestamp);
   const id = text(a.id);
   return {
     isAlert: rule !== undefined,
-    level: level === undefined ? 0 : typeof level === 'number' && Number.isFinite(level) ? level : undefined,
+    level: Number.isNaN(level) ? undefined : level,
     ruleId: text(rule?.id),
     description: text(rule?.description),
     groups,

@@ -10,7 +10,7 @@ import type { Integration, PatternSyntax } from './types';
 import { osRegex, type OsRegexPattern } from './engines/osregex';
 import { osMatch, type OsMatchPattern } from './engines/osmatch';
 import { show } from './show';
-import { asObject } from './alert-fields';
+import { asObject, MAX_LEVEL, ruleLevel } from './alert-fields';
 
 export type FilterName =
   | 'alert'
@@ -76,10 +76,9 @@ class Check {
   ) {}
 }
 
-/** `rule.level`; absent counts as 0, anything but a number is NaN (fails every comparison). */
+/** `rule.level` (ruleLevel): absent counts as 0, anything but a level from 0 to 16 is NaN (fails every comparison). */
 function levelOf(rule: Obj): number {
-  const level = rule.level;
-  return level === undefined ? 0 : typeof level === 'number' ? level : NaN;
+  return ruleLevel(rule.level);
 }
 
 /** `rule.id` as a number: an integer, or a string of 1-15 ASCII digits; NaN otherwise. */
@@ -306,7 +305,10 @@ function describe(c: Check, alert: Obj, rule: Obj): string {
   switch (c.kind) {
     case Kind.Level: {
       const level = levelOf(rule);
-      if (Number.isNaN(level)) return `rule.level ${show(rule.level)} is not a number (a number >= ${c.min} passes)`;
+      if (Number.isNaN(level)) {
+        const what = typeof rule.level === 'number' ? `a level from 0 to ${MAX_LEVEL}` : 'a number';
+        return `rule.level ${show(rule.level)} is not ${what} (a level >= ${c.min} passes)`;
+      }
       const shown = rule.level === undefined ? 'rule.level is missing (counts as 0):' : `rule.level ${show(rule.level)} is`;
       return level >= c.min ? `${shown} >= ${c.min}` : `${shown} below ${c.min}`;
     }

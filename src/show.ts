@@ -1,6 +1,7 @@
-/** A value as quoted in config messages and filter explanations: JSON, cut to `max` characters. */
+/** A value as quoted in config messages and filter explanations: JSON (a number as JS writes it: `Infinity`, not `null`), cut to `max` characters. */
 export function show(value: unknown, max = 80): string {
   if (value === undefined) return 'absent';
+  if (typeof value === 'number') return String(value);
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -102,6 +102,20 @@ describe('compileFilter: <level>', () => {
     assert.equal(filter(variant('5712', { level: '10' })), false);
     assert.equal(filterOf('<level>0</level>')(variant('5712', { level: undefined })), true);
   });
+
+  it('fails a rule.level that is not an integer from 0 to 16 (Infinity from 1e309, -1, 17, 7.5), and says why', () => {
+    const filter = filterOf('<level>1</level>');
+    const infinite = JSON.parse('{"rule": {"id": "5712", "level": 1e309}}');
+    assert.equal(infinite.rule.level, Infinity);
+    const odd = [infinite, ...[-1, 17, 7.5].map((level) => variant('5712', { level }))];
+    assert.deepEqual(odd.map(filter), [false, false, false, false]);
+    assert.deepEqual(
+      odd.map((a) => filter.explain(a).checks[1]),
+      ['Infinity', '-1', '17', '7.5'].map((n) => ({ filter: 'level', pass: false, reason: `rule.level ${n} is not a level from 0 to 16 (a level >= 1 passes)` })),
+    );
+    assert.deepEqual([0, 1, 16].map((level) => filterOf('<level>1</level>')(variant('5712', { level }))), [false, true, true]);
+    assert.equal(filterOf('<level>0</level>')(infinite), true, 'no <level> filter: the level is not read');
+  });
 });
 
 describe('compileFilter: <rule_id>', () => {
@@ -289,7 +303,7 @@ describe('compileFilter: explain', () => {
   it('names the virustotal syscheck check and mistyped fields', () => {
     const verdict = filterOf('<name>virustotal</name><level>3</level>').explain(variant('550', { level: '7', groups: 'syscheck' }));
     assert.deepEqual(verdict.checks.slice(1), [
-      { filter: 'level', pass: false, reason: 'rule.level "7" is not a number (a number >= 3 passes)' },
+      { filter: 'level', pass: false, reason: 'rule.level "7" is not a number (a level >= 3 passes)' },
       { filter: 'virustotal_syscheck', pass: false, reason: 'rule.groups "syscheck" is not an array' },
     ]);
   });

@@ -174,7 +174,8 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
     const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
     const parcel = parcelOf(alert, spec.render, service.editor.testDedupKey?.(found.sample ?? 'alert'));
     const secrets = endpointSecrets(target.url, target.routingKey);
-    postJson(service, target.url, service.message(parcel, target), { timeoutMs: TEST_TIMEOUT_MS }).then(
+    // the config node's own shape of the service when it has one (a PagerDuty service's client_url)
+    postJson(service, target.url, (config?.service ?? service).message(parcel, target), { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
         node!.log(`test alert ${found.sample ?? '(pasted)'}: ${result.kind}${result.status ? ` (HTTP ${result.status})` : ''}`);

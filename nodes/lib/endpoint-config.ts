@@ -23,6 +23,8 @@ export interface EndpointProps {
 
 export interface EndpointConfigNode extends Node {
   endpoint(): Target | TargetProblem;
+  /** The service as this config node shapes it (a PagerDuty service's client_url); the editor's test send uses it too. */
+  service?: DeliveryService;
   runtime?: Endpoint;
 }
 
@@ -48,6 +50,7 @@ export function startEndpoint(
   props: EndpointProps,
   service: DeliveryService,
 ): void {
+  node.service = service;
   const userDir = (RED.settings.userDir as string | undefined) ?? path.join(os.homedir(), '.node-red');
   try {
     node.runtime = new Endpoint({

@@ -3,7 +3,8 @@
  * UTF-8: it never occurs inside a multi-byte character) and decoded one whole line at a time,
  * so a character split across two chunks is never decoded in halves. Each line is parsed and
  * sorted into alerts, not-alerts (JSON objects without a `rule` object: counted, skipped),
- * invalid lines (not JSON, or JSON but not an object) and oversize lines. Pure: no I/O.
+ * invalid lines (not JSON, JSON but not an object, or nested deeper than MAX_DEPTH) and
+ * oversize lines. Pure: no I/O.
  *
  * Used by the tail reader (chunks of a file) and by `parseAlertPayload` (a message payload).
  * A line within a chunk is decoded straight from the chunk; only a line spanning chunks is
@@ -16,8 +17,16 @@ import { asObject } from '../alert-fields';
 /** Default longest line, in bytes without its newline: 1 MiB. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/**
+ * Deepest nesting of objects and arrays in an alert (the alert object itself is level 1; the
+ * manager's alerts nest 4 or 5 levels). Deeper values are refused: Node-RED's message clone
+ * and JSON.stringify recurse once per level (with Node.js 20's default stack the clone
+ * overflows between 1,000 and 2,000 levels, JSON.stringify before 5,000).
+ */
+export const MAX_DEPTH = 64;
+
 export interface LineWarning {
-  code: 'invalid-json' | 'oversize' | 'not-an-object';
+  code: 'invalid-json' | 'oversize' | 'not-an-object' | 'too-deep';
   /** Byte offset of the line's first byte in the stream (the file, or the payload). */
   offset: number;
   /** Length of the line in bytes, without its newline. */
@@ -31,7 +40,7 @@ export interface LineCounts {
   alerts: number;
   /** JSON objects without a `rule` object (SEMANTICS 1: not alerts). */
   notAlerts: number;
-  /** Not JSON, or JSON but not an object. */
+  /** Not JSON, JSON but not an object, or nested deeper than MAX_DEPTH. */
   invalid: number;
   oversize: number;
 }
@@ -50,6 +59,57 @@ export function isAlert(value: unknown): value is Alert {
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `max`. Cheap for the usual line: it
+ * counts `{` and `[` with indexOf and stops there when there are at most `max` of them (no
+ * deeper nesting is then possible); only a text with more is scanned character by character,
+ * brackets inside strings not counted. Text that is not JSON gets some answer; JSON.parse
+ * refuses it anyway.
+ */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let opens = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++opens > max) return scanDepth(text, max);
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++opens > max) return scanDepth(text, max);
+  return false;
+}
+
+function scanDepth(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Whether a value nests objects and arrays deeper than `max` (a cycle counts as too deep).
+ * Walks level by level, each object once per level, so shared objects cost no more than
+ * `max` visits and nothing recurses.
+ */
+export function valueDeeperThan(value: unknown, max: number): boolean {
+  let level: object[] = typeof value === 'object' && value !== null ? [value] : [];
+  for (let depth = 1; level.length > 0; depth++) {
+    if (depth > max) return true;
+    const next = new Set<object>();
+    for (const v of level) {
+      if (ArrayBuffer.isView(v)) continue; // a Buffer or typed array is copied whole, not walked
+      for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) next.add(child);
+    }
+    level = [...next];
+  }
+  return false;
 }
 
 /** Splits pushed bytes into lines and sorts them; see the file comment. */
@@ -153,6 +213,10 @@ export class AlertLines {
     this.committed = next;
     if (start === end) return;
     const text = buf.toString('utf8', start, end);
+    if (nestedDeeperThan(text, MAX_DEPTH)) {
+      this.invalid('too-deep', offset, end - start, `nests objects and arrays deeper than ${MAX_DEPTH} levels`);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -188,7 +252,8 @@ export interface AlertPayload {
 /**
  * The alerts of a message payload: an alert object; a string or Buffer holding one JSON
  * document (one alert, possibly pretty-printed); or a string or Buffer of JSON lines (blank
- * lines ignored), with the tail reader's rules for invalid and oversize lines. Never throws.
+ * lines ignored), with the tail reader's rules for invalid and oversize lines. An alert
+ * nested deeper than MAX_DEPTH is refused in every form. Never throws.
  */
 export function parseAlertPayload(payload: unknown, maxLineBytes = MAX_LINE_BYTES): AlertPayload {
   const out: AlertPayload = { alerts: [], notAlerts: 0, errors: [] };
@@ -198,16 +263,28 @@ export function parseAlertPayload(payload: unknown, maxLineBytes = MAX_LINE_BYTE
     else out.errors.push(`payload is ${what}${kindOf(value)}, not an alert object, JSON text or Buffer`);
     return out;
   };
+  const tooDeep = (what: string): AlertPayload => {
+    out.errors.push(`payload is ${what} nesting objects and arrays deeper than ${MAX_DEPTH} levels: skipped`);
+    return out;
+  };
   let bytes: Buffer;
   if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
   else if (payload instanceof Uint8Array) bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  else return take(payload, '');
+  else return isAlert(payload) && valueDeeperThan(payload, MAX_DEPTH) ? tooDeep('an alert object') : take(payload, '');
   if (bytes.length <= maxLineBytes) {
+    const text = bytes.toString('utf8');
+    const deep = nestedDeeperThan(text, MAX_DEPTH);
+    let value: unknown;
+    let parsed = false;
     try {
-      return take(JSON.parse(bytes.toString('utf8')), 'JSON text of ');
+      value = JSON.parse(text);
+      parsed = true;
     } catch {
-      // not one JSON document: JSON lines
+      // not one JSON document (or too deep for JSON.parse): JSON lines
     }
+    if (parsed && !deep) return take(value, 'JSON text of ');
+    // a one-line document too deep goes on as a line, reported with its offset as in a file
+    if (parsed && /[\r\n]/.test(text.trim())) return tooDeep('one JSON document');
   }
   const lines = new AlertLines(maxLineBytes, {
     alert: (alert) => out.alerts.push(alert),

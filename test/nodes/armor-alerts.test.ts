@@ -25,6 +25,13 @@ function flow(props: Record<string, unknown>) {
   ];
 }
 
+/** The flow above with a second node wired to the output, so that Node-RED clones each message. */
+function twoOutputs(props: Record<string, unknown>) {
+  const nodes = flow(props);
+  nodes[1] = { ...nodes[1], wires: [['out', 'out2']] };
+  return [...nodes, { id: 'out2', z: 'f1', type: 'helper' }];
+}
+
 const lastStatus = (id: string) => statuses(id).at(-1);
 const untilStatus = (id: string, want: { fill: string; shape: string; text: string }) =>
   until(() => JSON.stringify(lastStatus(id)) === JSON.stringify(want), `status ${JSON.stringify(want)}, last ${JSON.stringify(lastStatus(id))}`);
@@ -116,6 +123,21 @@ describe('armor-alerts node', () => {
       assert.equal(warnings.length, 1);
       assert.match(warnings[0], new RegExp(`^${file.replace(/[.\\]/g, '\\$&')}: line at byte ${offset} is not valid JSON \\(.*\\): skipped$`));
       await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 3 alerts · 1 skipped' });
+    });
+
+    it('skips a line nested 100,000 arrays deep with a warning naming its byte offset; the next alert reaches every wired node', async () => {
+      const deep = `{"id":"deep","rule":{"id":"1","level":3},"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      fs.writeFileSync(file, text([LINES[0], deep, LINES[1]]));
+      await helper.load([alertsNode, catchNode], twoOutputs({ path: file, start: 'beginning' }));
+      const [out, out2] = [collect('out'), collect('out2')];
+      await until(() => out.msgs.length >= 2 && out2.msgs.length >= 2, 'two alerts at both wired nodes');
+      await sleep(SETTLE_MS);
+      for (const o of [out, out2]) assert.deepEqual(o.msgs.map((m) => m.payload.id), alertsOf([LINES[0], LINES[1]]).map((a) => a.id));
+      const offset = Buffer.byteLength(LINES[0]) + 1;
+      const warnings = calls('a1', 'warn').map((args) => String(args[0]));
+      assert.deepEqual(warnings, [`${file}: line at byte ${offset} nests objects and arrays deeper than 64 levels: skipped`]);
+      assert.equal(calls('a1', 'error').length, 0);
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 2 alerts · 1 skipped' });
     });
 
     it('with start "resume", continues after the flow is closed and loaded again, without repeating or skipping', async () => {
@@ -220,6 +242,30 @@ describe('armor-alerts node', () => {
       assert.equal(err.payload, payload);
       // the object without a rule is not an alert, but not junk either: only the 2 junk lines count
       await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '2 alerts · 2 skipped' });
+    });
+
+    it('refuses an alert nested 100,000 arrays deep (a line, with its offset, or an object) and sends the others to every wired node', async () => {
+      await helper.load([alertsNode, catchNode], twoOutputs({ path: '' }));
+      const [out, out2, caught] = [collect('out'), collect('out2'), collect('caught')];
+      const deep = `{"id":"deep","rule":{"id":"1","level":3},"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      const a1 = helper.getNode('a1');
+      a1.receive({ payload: text([LINES[0], deep, LINES[1]]) });
+      await until(() => caught.msgs.length >= 1 && out.msgs.length >= 2 && out2.msgs.length >= 2, 'two alerts at both wired nodes and an error');
+      a1.receive({ payload: JSON.parse(deep) });
+      a1.receive({ payload: LINES[2] });
+      await until(() => caught.msgs.length >= 2 && out.msgs.length >= 3 && out2.msgs.length >= 3, 'the third alert and a second error');
+      await sleep(50);
+      const ids = alertsOf(LINES.slice(0, 3)).map((a) => a.id);
+      for (const o of [out, out2]) assert.deepEqual(o.msgs.map((m) => m.payload.id), ids);
+      // RED._ is the identity in the test helper: the key stands for "... were skipped: <first>"
+      assert.deepEqual(
+        caught.msgs.map((m) => m.error.message),
+        ['Error: armor-alerts.errors.input', 'Error: armor-alerts.errors.input'],
+      );
+      assert.equal(caught.msgs[0].payload, text([LINES[0], deep, LINES[1]]));
+      assert.equal('payload' in caught.msgs[1], false, 'an object too deep to clone is not handed to Catch');
+      assert.equal(calls('a1', 'error').length, 2);
+      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '3 alerts · 2 skipped' });
     });
   });
 });

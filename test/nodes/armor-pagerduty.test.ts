@@ -16,11 +16,11 @@ const validateEvent = enqueueValidator();
 const severity = (level = 0) => (level <= 4 ? 'info' : level <= 7 ? 'warning' : level <= 11 ? 'error' : 'critical');
 const dedupKey = (alert: Record<string, any>) => `${alert.rule.id}/${alert.agent.id}`;
 
-function flow(pagerduty: Record<string, unknown>, url: string) {
+function flow(pagerduty: Record<string, unknown>, url: string, service: Record<string, unknown> = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     // pacing opened wide: these tests are about each event and its outcome (pacing: delivery-faults.test.ts)
-    { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url, rate: 1000, burst: 1000 },
+    { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url, rate: 1000, burst: 1000, ...service },
     { id: 'd1', z: 'f1', type: 'armor-pagerduty', wires: [['sent'], ['failed']], ...pagerduty },
     { id: 'sent', z: 'f1', type: 'helper' },
     { id: 'failed', z: 'f1', type: 'helper' },
@@ -44,9 +44,9 @@ describe('armor-pagerduty node', () => {
   useTempUserDir();
 
   /** A stub Events API answering with `handler`, and the flow posting to it. */
-  async function start(handler: Handler, pagerduty: Record<string, unknown> = { service: 'p1' }, routingKey = ROUTING_KEY) {
+  async function start(handler: Handler, pagerduty: Record<string, unknown> = { service: 'p1' }, routingKey = ROUTING_KEY, service: Record<string, unknown> = {}) {
     stub = await startStub(handler);
-    await helper.load([pagerDutyNode, serviceNode, catchNode], flow(pagerduty, `${stub.base}/v2/enqueue`), { p1: { routingKey } });
+    await helper.load([pagerDutyNode, serviceNode, catchNode], flow(pagerduty, `${stub.base}/v2/enqueue`, service), { p1: { routingKey } });
     return { stub, sent: collect('sent'), failed: collect('failed'), caught: collect('caught'), d1: helper.getNode('d1') };
   }
 
@@ -172,5 +172,43 @@ describe('armor-pagerduty node', () => {
     assert.match(reportedText('d1'), /rejected \*\*\* /, 'the failure was logged, masked');
     const shown = JSON.stringify([out, err, statuses('d1'), statuses('p1')]) + reportedText('d1');
     for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+  });
+
+  it('sends the service\'s client_url with trigger events only; none when it is empty or absent (a flow saved before the setting)', async () => {
+    const CLIENT_URL = 'https://siem.example.com/app/alerts?tab=overview';
+    /** The trigger and the resolve posted by a flow whose service has `service`'s properties. */
+    const run = async (service: Record<string, unknown>) => {
+      const { stub: receiver, sent, d1 } = await start(ACCEPTED, { service: 'p1' }, ROUTING_KEY, service);
+      d1.receive({ payload: ALERTS[0] });
+      await sent.waitFor(1);
+      d1.receive({ payload: ALERTS[0], event_action: 'resolve' });
+      await sent.waitFor(2);
+      const events = posted(receiver);
+      for (const event of events) assert.ok(validateEvent(event), JSON.stringify(validateEvent.errors));
+      await helper.unload();
+      await receiver.close();
+      stub = undefined;
+      return events;
+    };
+    const [trigger, resolve] = await run({ client_url: `  ${CLIENT_URL} ` });
+    assert.equal(trigger.client_url, CLIENT_URL);
+    assert.equal(trigger.client, 'Armor Monitoring Service');
+    assert.deepEqual(resolve, { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: dedupKey(ALERTS[0]) });
+    for (const service of [{ client_url: '' }, {}]) {
+      const [plainTrigger] = await run(service);
+      assert.equal('client_url' in plainTrigger, false, JSON.stringify(service));
+      assert.equal(plainTrigger.client, 'Armor Monitoring Service');
+    }
+  });
+
+  it('refuses to send when the client URL is not an http(s) URL, saying so', async () => {
+    const { stub, sent, failed, caught, d1 } = await start(ACCEPTED, { service: 'p1' }, ROUTING_KEY, { client_url: 'ftp://siem.example.com/' });
+    d1.receive({ payload: ALERTS[0] });
+    const [out] = await failed.waitFor(1);
+    await caught.waitFor(1);
+    assert.deepEqual(plain(out.error), { message: 'PagerDuty: the client URL must be http(s), not ftp:', service: 'pagerduty', kind: 'refused', attempts: 0 });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'the client URL must be http(s), not ftp: · sent 0 · failed 1' });
+    assert.equal(stub.seen.length, 0);
+    assert.equal(sent.msgs.length, 0);
   });
 });

@@ -277,6 +277,16 @@ describe('editor admin endpoints', () => {
       for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
     });
 
+    it('sends the PagerDuty service\'s client_url with a test event, as deliveries do', async () => {
+      const receiver = await startStub(json(202, { status: 'success', message: 'Event processed', dedup_key: 'node-red-test/x' }));
+      stub = receiver;
+      const nodes = flow(`${receiver.base}/v2/enqueue`).map((n) => (n.id === 'p1' ? { ...n, client_url: 'https://siem.example.com/' } : n));
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], nodes, { w1: { url: receiver.base + SECRET_PATH }, p1: { routingKey: ROUTING_KEY } });
+      const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);
+      assert.equal(res.body.ok, true);
+      assert.equal(JSON.parse(receiver.seen[0].body).client_url, 'https://siem.example.com/');
+    });
+
     it('answers 202 from PagerDuty as delivered', async () => {
       await start(json(202, { status: 'success', message: 'Event processed', dedup_key: 'node-red-test/x' }));
       const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);

@@ -90,7 +90,7 @@ describe('the example flows in examples/', () => {
     // as the editor saves them (the pacing and outbox properties are optional)
     const CONFIG_PROPS: Record<string, string[]> = {
       'armor-slack-webhook': ['id', 'type', 'name', 'version', 'rate', 'burst', 'digestAbove', 'deadline', 'maxQueue'],
-      'armor-pagerduty-service': ['id', 'type', 'name', 'version', 'region', 'url', 'rate', 'burst', 'deadline', 'maxQueue'],
+      'armor-pagerduty-service': ['id', 'type', 'name', 'version', 'region', 'url', 'client_url', 'rate', 'burst', 'deadline', 'maxQueue'],
     };
     for (const [file, nodes] of Object.entries(flows)) {
       const text = JSON.stringify(nodes);

@@ -60,9 +60,40 @@ describe('pagerDutySeverity', () => {
     ]);
   });
 
-  it('treats a level that is not a number as info, and one above 16 as critical', () => {
+  it('treats a level that is not a number as info', () => {
     for (const junk of ['12', undefined, null, NaN, -1, {}]) assert.equal(pagerDutySeverity(junk), 'info', String(junk));
-    assert.equal(pagerDutySeverity(99), 'critical');
+  });
+
+  it('treats a number that is not an integer from 0 to 16 (Infinity from 1e309, -1, 17, 99, 7.5, 12.5) as no level: info, level N/A', () => {
+    const infinite = JSON.parse('{"rule": {"id": "5712", "level": 1e309}}');
+    assert.equal(infinite.rule.level, Infinity);
+    const odd = [infinite.rule.level, -1, 17, 99, 7.5, 12.5];
+    assert.deepEqual(odd.map(pagerDutySeverity), Array(odd.length).fill('info'));
+    for (const level of odd) {
+      const event = buildPagerDutyEvent({ rule: { id: '5712', level } }, { routingKey: KEY });
+      assertValid(event);
+      assert.deepEqual(
+        { severity: (event.payload as Obj).severity, summary: (event.payload as Obj).summary },
+        { severity: 'info', summary: 'Armor alert: rule 5712, level N/A' },
+        String(level),
+      );
+    }
+    assert.equal((buildPagerDutyEvent(infinite, { routingKey: KEY }).payload as Obj).severity, 'info');
+  });
+});
+
+describe('buildPagerDutyEvent: client_url', () => {
+  it('sets client_url on triggers from the clientUrl option, never on acknowledge/resolve, and only as an http(s) URL', () => {
+    const alert = sample(2);
+    const trigger = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app' });
+    assertValid(trigger);
+    assert.equal(trigger.client_url, 'https://siem.example.com/app');
+    assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, action: 'resolve', clientUrl: 'https://siem.example.com/app' }), false);
+    for (const clientUrl of [undefined, '', '  ', 'siem.example.com', 'javascript:alert(1)']) {
+      assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl }), false, String(clientUrl));
+    }
+    const theirs = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app', options: { client_url: 'https://other.example.com/' } });
+    assert.equal(theirs.client_url, 'https://other.example.com/', 'the integration\'s options win');
   });
 });
 

@@ -97,6 +97,21 @@ describe('buildSlackMessage: the manager-compatible attachment', () => {
     assert.equal(attachmentOf(buildSlackMessage({ rule: { id: '1' } })).fields[1].value, '1 _(Level 0)_');
   });
 
+  it('shows a rule.level that is not an integer from 0 to 16 (Infinity from 1e309, -1, 17, 7.5) as N/A, colored as level 0', () => {
+    const infinite = JSON.parse('{"rule": {"id": "1", "level": 1e309}}');
+    assert.equal(infinite.rule.level, Infinity);
+    const odd = [infinite, ...[-1, 17, 7.5].map((level) => ({ rule: { id: '1', level } }))];
+    for (const alert of odd) {
+      const what = String(alert.rule.level);
+      const attachment = attachmentOf(buildSlackMessage(alert));
+      assert.deepEqual([attachment.color, attachment.fields[1].value], ['good', '1 _(Level N/A)_'], what);
+      const blocks = buildSlackMessage(alert, { layout: 'blocks' });
+      assert.match(blocks.text as string, /\(level N\/A\)$/, what);
+      const level0 = buildSlackMessage({ rule: { id: '1', level: 0 } }, { layout: 'blocks' });
+      assert.equal((blocks.blocks as Obj[])[0].text.text, (level0.blocks as Obj[])[0].text.text, `${what}: the header emoji of level 0`);
+    }
+  });
+
   it('cuts full_log to max_log characters, the last one being …', () => {
     const alert = sample(1);
     assert.equal(alert.full_log.length, 586);
@@ -429,6 +444,22 @@ describe('slackDigest', () => {
     assert.equal(lines[0], '• `16` 1016 · (016) - host-16 · Rule 1016 fired on &lt;input&gt; &amp; more');
     const context = blocks[blocks.length - 1].elements[0].text;
     assert.equal(context, `${lines.length} of 5000 alerts shown, highest levels first; and ${5000 - lines.length} more.`);
+  });
+
+  it('ranks alerts whose rule.level is not an integer from 0 to 16 (Infinity, -1, 17, 7.5) below level 0, shown as N/A', () => {
+    const infinite = JSON.parse('{"rule": {"id": "900", "level": 1e309}}');
+    const odd = [infinite, ...[-1, 17, 7.5].map((level, i) => ({ rule: { id: String(901 + i), level } }))];
+    const message = slackDigest([...odd, { rule: { id: '800', level: 0 } }, { rule: { id: '803', level: 3 } }]);
+    const blocks = message.blocks as Obj[];
+    assert.equal(message.text, 'Armor digest: 6 alerts, highest level 3');
+    const byRule = (blocks[2].text.text as string).split('\n').slice(1);
+    assert.deepEqual(
+      byRule.map((l) => /^• \*1\* × (\d+) _\(max level (.+)\)_$/.exec(l)!.slice(1)),
+      [['803', '3'], ['800', '0'], ['900', 'N/A'], ['901', 'N/A'], ['902', 'N/A'], ['903', 'N/A']],
+    );
+    const lines = (blocks[4].text.text as string).split('\n');
+    assert.deepEqual(lines.map((l) => /^• `([^`]+)` (\d+)/.exec(l)!.slice(1).join(' ')), ['3 803', '0 800', 'N/A 900', 'N/A 901', 'N/A 902', 'N/A 903']);
+    assert.equal(slackDigest(odd).text, 'Armor digest: 4 alerts, highest level N/A');
   });
 
   it('shows every alert of a small batch and counts values that are not alerts as skipped', () => {

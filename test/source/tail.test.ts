@@ -15,6 +15,9 @@ const ALERT_IDS = SAMPLES.filter((_, i) => i !== 15).map(idOf);
 const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
 /** A small alert whose `full_log` is `log`. */
 const alertLine = (id: string, log = 'x'): string => JSON.stringify({ id, rule: { id: '1', level: 3 }, full_log: log });
+/** An alert line whose `data` is `arrays` arrays nested in one another: nesting depth `arrays + 1`. */
+const deepLine = (id: string, arrays: number): string =>
+  `{"id":"${id}","rule":{"id":"1","level":3},"data":${'['.repeat(arrays)}${']'.repeat(arrays)}}`;
 
 interface Run {
   reader: TailReader;
@@ -117,6 +120,29 @@ describe('tail reader (alerts.json)', () => {
     );
     const { lines, alerts, notAlerts, invalid, oversize } = run.reader.stats;
     assert.deepEqual({ lines, alerts, notAlerts, invalid, oversize }, { lines: 3, alerts: 1, notAlerts: 1, invalid: 1, oversize: 0 });
+  });
+
+  it('skips a line nested 100,000 arrays deep with a too-deep warning naming its byte offset, and reads the alert after it', async () => {
+    const first = alertLine('one');
+    const deep = deepLine('deep', 100_000);
+    fs.writeFileSync(file, '');
+    const run = tail({ start: 'beginning' });
+    append(text([first, deep, alertLine('after')]));
+    await until(() => run.alerts.length >= 2, 'two alerts');
+    await settle();
+    const offset = first.length + 1;
+    assert.deepEqual(run.ids(), ['one', 'after']);
+    assert.deepEqual(run.warnings, [
+      {
+        code: 'too-deep',
+        offset,
+        bytes: deep.length,
+        message: `${file}: line at byte ${offset} nests objects and arrays deeper than 64 levels: skipped`,
+      },
+    ]);
+    const { lines, alerts, invalid } = run.reader.stats;
+    assert.deepEqual({ lines, alerts, invalid }, { lines: 3, alerts: 2, invalid: 1 });
+    assert.equal(run.reader.checkpoint()!.offset, fs.statSync(file).size);
   });
 
   it('accepts a line of exactly maxLineBytes and skips a longer one, read in small chunks, then reads the next line', async () => {
@@ -489,6 +515,26 @@ describe('alert lines (splitting, whatever the chunk boundaries)', () => {
     }
   });
 
+  it('accepts nesting 64 levels deep and refuses 65, counting only brackets outside strings, whatever the chunk boundaries', () => {
+    const braces = alertLine('braces', `${'{['.repeat(500)}\\"${']}'.repeat(10)}`); // many brackets, all inside a string
+    const objects = (n: number) => `{"id":"objects","rule":{"id":"1"},"x":${'{"a":'.repeat(n - 1)}1${'}'.repeat(n - 1)}}`; // depth n
+    const lines = [deepLine('64', 63), deepLine('65', 64), braces, objects(64), objects(65), `${deepLine('bad', 100)} oops`];
+    const bytes = Buffer.from(text(lines));
+    for (const size of [1, 7, 64, bytes.length]) {
+      const ids: string[] = [];
+      const warnings: LineWarning[] = [];
+      const split = new AlertLines(4096, { alert: (a) => ids.push(a.id!), warning: (w) => warnings.push(w) });
+      for (let i = 0; i < bytes.length; i += size) split.push(bytes, i, Math.min(bytes.length, i + size));
+      assert.deepEqual(ids, ['64', 'braces', 'objects'], `chunk size ${size}`);
+      const at = (i: number) => Buffer.byteLength(text(lines.slice(0, i)));
+      assert.deepEqual(
+        warnings.map((w) => [w.code, w.offset]),
+        [['too-deep', at(1)], ['too-deep', at(4)], ['too-deep', at(5)]],
+      );
+      assert.deepEqual(split.counts, { lines: 6, alerts: 3, notAlerts: 0, invalid: 3, oversize: 0 });
+    }
+  });
+
   it('drops an oversize line without holding it: the held buffer never grows past the limit', () => {
     const warnings: LineWarning[] = [];
     const lines = new AlertLines(1000, { alert: () => assert.fail('no alert expected'), warning: (w) => warnings.push(w) });
@@ -534,6 +580,28 @@ describe('parseAlertPayload', () => {
     const out = parseAlertPayload(`${a}\n${long}\n${b}\n`, 2100);
     assert.deepEqual(out.alerts.map((x) => x.id), [a, b].map(idOf));
     assert.deepEqual(out.errors, [`line at byte ${a.length + 1} is ${long.length} bytes, over the limit of 2100: skipped`]);
+  });
+
+  it('refuses an alert nested 100,000 levels deep as an object, as one line (with its offset) or pretty-printed, and keeps the others', () => {
+    // alerts by id: a deep alert is never handed to deepEqual, whose diff would recurse
+    const brief = (out: ReturnType<typeof parseAlertPayload>) => ({ ids: out.alerts.map((x) => x.id), notAlerts: out.notAlerts, errors: out.errors });
+    const deep = deepLine('deep', 100_000);
+    const tooDeep = 'nests objects and arrays deeper than 64 levels: skipped';
+    assert.deepEqual(brief(parseAlertPayload(deep)), { ids: [], notAlerts: 0, errors: [`line at byte 0 ${tooDeep}`] });
+    assert.deepEqual(brief(parseAlertPayload(Buffer.from(`${a}\n${deep}\n${b}\n`))), {
+      ids: [idOf(a), idOf(b)],
+      notAlerts: 0,
+      errors: [`line at byte ${Buffer.byteLength(a) + 1} ${tooDeep}`],
+    });
+    const pretty = `{\n  "id": "pretty",\n  "rule": {"id": "1"},\n  "data": ${'[\n'.repeat(1000)}${']\n'.repeat(1000)}}\n`;
+    assert.deepEqual(brief(parseAlertPayload(pretty)), { ids: [], notAlerts: 0, errors: [`payload is one JSON document ${tooDeep.replace('nests', 'nesting')}`] });
+    // an object payload (from a JSON node upstream, say)
+    assert.deepEqual(brief(parseAlertPayload(JSON.parse(deep))), { ids: [], notAlerts: 0, errors: [`payload is an alert object ${tooDeep.replace('nests', 'nesting')}`] });
+    const cyclic: Record<string, unknown> = { id: 'cyclic', rule: { id: '1' } };
+    cyclic.self = cyclic;
+    assert.equal(parseAlertPayload(cyclic).errors.length, 1, 'a cycle is deeper than any limit');
+    const shallow = JSON.parse(deepLine('ok', 63));
+    assert.deepEqual(parseAlertPayload(shallow), { alerts: [shallow], notAlerts: 0, errors: [] });
   });
 
   it('counts an object without rule as not an alert, and reports payloads of other types without throwing', () => {

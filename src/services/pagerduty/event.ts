@@ -8,7 +8,7 @@
  * and the whole body is <= 512 KB, `custom_details` being shrunk first.
  */
 import { createHash } from 'node:crypto';
-import { alertFacts, asObject, cutText, isoTimestamp, type AlertFacts } from '../../alert-fields';
+import { alertFacts, asObject, cutText, isoTimestamp, ruleLevel, type AlertFacts } from '../../alert-fields';
 
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 export type PagerDutySeverity = 'info' | 'warning' | 'error' | 'critical';
@@ -30,10 +30,11 @@ const DEFAULT_CLIENT = 'Armor Monitoring Service';
 /** The payload fields PagerDuty defines, but custom_details (all capped in length by `checked`). */
 const PAYLOAD_KEYS = ['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class'];
 
-/** Level 0-4 `info`, 5-7 `warning`, 8-11 `error`, 12 and above `critical`; anything but a number is `info`. */
+/** Level 0-4 `info`, 5-7 `warning`, 8-11 `error`, 12-16 `critical`; anything but a level from 0 to 16 (ruleLevel) is `info`. */
 export function pagerDutySeverity(level: unknown): PagerDutySeverity {
-  if (typeof level !== 'number' || !(level >= 5)) return 'info';
-  return level < 8 ? 'warning' : level < 12 ? 'error' : 'critical';
+  const n = ruleLevel(level);
+  if (!(n >= 5)) return 'info';
+  return n < 8 ? 'warning' : n < 12 ? 'error' : 'critical';
 }
 
 export interface PagerDutyEventOptions {
@@ -47,6 +48,8 @@ export interface PagerDutyEventOptions {
   dedupKey?: string;
   /** Default `Armor Monitoring Service`. */
   client?: string;
+  /** The `client_url` of a trigger (the monitoring client's page, e.g. the SIEM dashboard); none when empty or not an http(s) URL. An options `client_url` wins. */
+  clientUrl?: string;
 }
 
 /** A string that is not only white space. */
@@ -95,7 +98,8 @@ function payloadOf(f: AlertFacts, alert: unknown): Record<string, unknown> {
  * `trigger` (the default): summary = `rule.description`; source = `agent.name` (`manager.name`
  * for agent 000); severity from the level; timestamp = `timestamp` with a colon in its offset
  * (left out when not a date-time); component = `location`; group = the groups joined with
- * `, ` (as the manager's script); class = `rule.id`; custom_details = the alert.
+ * `, ` (as the manager's script); class = `rule.id`; custom_details = the alert; client_url =
+ * `opts.clientUrl` when set.
  * Then the integration's `options`, top level and shallow as the manager's script, except
  * that `routing_key` and `event_action` stay ours (an options `dedup_key` is the default
  * dedup key, see PagerDutyEventOptions) and an options `payload` object is merged
@@ -113,6 +117,7 @@ export function buildPagerDutyEvent(alert: unknown, opts: PagerDutyEventOptions)
 
   const ours = payloadOf(f, alert);
   const event: PagerDutyEvent = { ...routing, client: filled(opts.client) ? opts.client : DEFAULT_CLIENT, payload: ours };
+  if (filled(opts.clientUrl)) event.client_url = opts.clientUrl.trim(); // dropped by `checked` unless an http(s) URL
   for (const [key, value] of Object.entries(options ?? {})) {
     if (key === '__proto__' || Object.hasOwn(routing, key)) continue; // routing_key, event_action: ours; dedup_key: read above
     event[key] = key === 'payload' ? { ...ours, ...asObject(value) } : value;
@@ -198,7 +203,7 @@ function fitBody(event: PagerDutyEvent): PagerDutyEvent {
   const lean = { ...event, payload: bare };
   if (bytes(lean) <= limit) return lean;
   const essential: PagerDutyEvent = {};
-  for (const key of ['routing_key', 'event_action', 'dedup_key', 'client']) if (key in event) essential[key] = event[key];
+  for (const key of ['routing_key', 'event_action', 'dedup_key', 'client', 'client_url']) if (key in event) essential[key] = event[key];
   essential.payload = Object.fromEntries(PAYLOAD_KEYS.filter((key) => key in bare).map((key) => [key, bare[key]]));
   return essential;
 }

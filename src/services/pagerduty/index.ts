@@ -8,11 +8,12 @@ import type { Parcel } from '../../delivery/endpoint';
 import type { DeliveryService } from '../../delivery/service';
 import { buildPagerDutyEvent, type PagerDutyAction } from './event';
 
-/** The event of one parcel: trigger (or `msg.event_action`) with the routing key. */
-export function renderPagerDuty(parcel: Parcel, routingKey: string): unknown {
+/** The event of one parcel: trigger (or `msg.event_action`) with the routing key; `clientUrl`: the service's `client_url` (empty: none). */
+export function renderPagerDuty(parcel: Parcel, routingKey: string, clientUrl?: string): unknown {
   const { msg } = parcel;
   return buildPagerDutyEvent(msg.payload, {
     routingKey,
+    clientUrl,
     options: msg.integration?.options,
     action: (msg.event_action as PagerDutyAction | undefined) ?? 'trigger',
     dedupKey: typeof msg.dedup_key === 'string' ? msg.dedup_key : undefined,

@@ -29,3 +29,12 @@ export function serviceTarget(where: { url: string } | TargetProblem, key: strin
   const problem = routingKeyProblem(key);
   return problem ? { problem } : { url: where.url, routingKey: key!.trim() };
 }
+
+/**
+ * Why a PagerDuty service's client URL (sent as `client_url`: the page an incident links back
+ * to, e.g. the SIEM dashboard) cannot be used, or undefined. Empty means none.
+ */
+export function clientUrlProblem(url: string | undefined): string | undefined {
+  if (url === undefined || url.trim() === '') return undefined;
+  return httpUrlProblem(url, 'client URL');
+}

@@ -6,7 +6,7 @@
  * `<!channel>` or forge a link; operator-written content (`options`, `msg.slack`) is not.
  * Slack's limits are met by cutting text, never by letting Slack refuse the post.
  */
-import { alertFacts, asObject, cutText, CUT_MARK, type AlertFacts } from '../../alert-fields';
+import { alertFacts, asObject, cutText, CUT_MARK, ruleLevel, type AlertFacts } from '../../alert-fields';
 
 /** A Slack incoming-webhook body. */
 export type SlackMessage = Record<string, unknown>;
@@ -73,10 +73,10 @@ export function escaped(value: string, max: number): string {
   return cutSlackText(slackEscape(value.length > max ? value.slice(0, max + 1) : value), max);
 }
 
-/** The manager's colors: `good` up to level 4, `warning` 5-7, `danger` from 8. An unknown level counts as 0. */
-export function slackColor(level: number | undefined): SlackColor {
-  const n = level ?? 0;
-  return n <= 4 ? 'good' : n < 8 ? 'warning' : 'danger';
+/** The manager's colors: `good` up to level 4, `warning` 5-7, `danger` from 8. What is not a level from 0 to 16 (ruleLevel) counts as 0. */
+export function slackColor(level: unknown): SlackColor {
+  const n = ruleLevel(level);
+  return !(n > 4) ? 'good' : n < 8 ? 'warning' : 'danger';
 }
 
 export const levelText = (f: AlertFacts): string => (f.level === undefined ? NA : String(f.level));
