@@ -19,6 +19,8 @@ export default tseslint.config(
     // pay in the library and the nodes, not there
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
+      // the test helper and Node-RED's own nodes are CommonJS modules loaded by path
+      '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -26,6 +28,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
     },
+  },
+  {
+    // the editor's code, run in the browser by Node-RED's editor
+    files: ['resources/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' } },
   },
   {
     files: ['**/*.js', '**/*.mjs'],
