@@ -166,7 +166,7 @@ async function waiting(): Promise<Record<string, number>> {
   const mem = peakRss();
   for (let i = 0; i < WAITING; i++) {
     const reason = endpoint.accept(parcel(i));
-    if (reason) throw new Error(`alert ${i}: ${reason}`);
+    if (reason) throw new Error(`alert ${i}: ${reason.reason}`);
     if (i % 10000 === 0) await new Promise((r) => setImmediate(r));
   }
   const acceptMs = Date.now() - started;

@@ -25,12 +25,6 @@ const LARGE = 64 * 1024;
 const REPEAT_MS = Number(process.env.REPEAT_MS ?? 1000);
 
 type Gen = (n: number) => string;
-interface Case {
-  engine: 'osRegex' | 'osMatch';
-  pattern: string;
-  input: string;
-  gen: Gen;
-}
 
 /** Repeats `unit` (cut to n bytes), then `tail`. */
 const periodic = (unit: string, tail = ''): Gen => (n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n - tail.length) + tail;

@@ -187,10 +187,10 @@ function legacyLocation(alert: Obj): string | undefined {
   switch (legacyKind(alert)) {
     case Legacy.Agent: {
       const agent = alert.agent as Obj;
-      return `(${agent.name}) ${agent.ip}->${alert.location}`;
+      return `(${String(agent.name)}) ${String(agent.ip)}->${String(alert.location)}`;
     }
     case Legacy.Manager:
-      return `${(alert.manager as Obj).name}->${alert.location}`;
+      return `${String((alert.manager as Obj).name)}->${String(alert.location)}`;
     default:
       return undefined;
   }
@@ -242,7 +242,7 @@ function describeIds(rule: Obj, ids: ReadonlySet<number>): string {
 function describeGroups(rule: Obj, groups: Groups): string {
   const list = rule.groups;
   if (!Array.isArray(list)) return `rule.groups ${show(list)} is not an array`;
-  const found = list.find((g) => isGroup(g, groups));
+  const found: unknown = list.find((g) => isGroup(g, groups));
   return found === undefined
     ? `rule.groups ${show(list)} includes none of ${[...groups.set].join(', ')}`
     : `rule.groups includes ${show(found)}`;

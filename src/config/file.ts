@@ -163,7 +163,7 @@ export function readConfigFile(file: unknown, options: ReadConfigOptions = {}): 
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -55,7 +55,7 @@ export function rowsToXml(rows: readonly IntegrationRow[]): string {
 /** A parsed integration as form row strings (secrets included: callers move them out). */
 export function integrationToRow(i: Integration): IntegrationRow {
   const row: IntegrationRow = { name: i.name, location_syntax: i.locationSyntax };
-  const put = (key: keyof IntegrationRow, value: unknown) => {
+  const put = (key: keyof IntegrationRow, value: string | number | undefined) => {
     if (value !== undefined) (row as unknown as Record<string, string>)[key] = String(value);
   };
   put('hook_url', i.hookUrl);

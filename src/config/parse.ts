@@ -125,7 +125,7 @@ interface Doc {
   /** The text as parsed: a BOM and an XML declaration blanked out, every offset as in the text given. */
   body: string;
   blocks: XmlNode[];
-  lineAt(node: XmlNode): number | undefined;
+  lineAt: (node: XmlNode) => number | undefined;
 }
 
 function readDocument(xmlText: string, errors: ConfigIssue[]): Doc | undefined {

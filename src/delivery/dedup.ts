@@ -5,6 +5,8 @@
  * counted yields a summary, so every held-back alert is represented in some message.
  */
 
+import { show } from '../show';
+
 export interface Admitted {
   /** Repeats held back since the previous message for this key. */
   similar: number;
@@ -64,7 +66,13 @@ export class DedupWindow {
 /** The default dedup key of an alert: `<rule.id>/<agent.id>`. */
 export function defaultDedupKey(alert: unknown): string {
   const a = (typeof alert === 'object' && alert !== null ? alert : {}) as { rule?: { id?: unknown }; agent?: { id?: unknown } };
-  return `${String(a.rule?.id ?? '')}/${String(a.agent?.id ?? '')}`;
+  return `${keyPart(a.rule?.id)}/${keyPart(a.agent?.id)}`;
+}
+
+/** One part of the default key: nothing for a missing one; an object or array as JSON (`show`), so that two different ones do not share a window (String() made them all `[object Object]`). */
+function keyPart(id: unknown): string {
+  if (id === undefined || id === null) return '';
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : show(id);
 }
 
 /** "+N similar since HH:MM" (UTC), or '' when there were none. */

@@ -268,7 +268,7 @@ export class Outbox<T = unknown> {
     for (let i = index.after(afterSeq); i < index.count && slots.length < n; i++) {
       if (!index.done(i)) slots.push(i);
     }
-    const out: OutboxEntry<T>[] = new Array(slots.length);
+    const out: OutboxEntry<T>[] = new Array<OutboxEntry<T>>(slots.length);
     this.load(slots, (k, i, data) => {
       out[k] = { id: String(index.seq(i)), seq: index.seq(i), addedAt: index.at(i), bytes: index.bytes(i), data };
     });
@@ -282,7 +282,7 @@ export class Outbox<T = unknown> {
   read(seqs: readonly number[]): Array<T | undefined> {
     this.assertOpen();
     const index = this.index;
-    const out: Array<T | undefined> = new Array(seqs.length).fill(undefined);
+    const out: Array<T | undefined> = new Array<T | undefined>(seqs.length).fill(undefined);
     const slots: number[] = [];
     const at: number[] = [];
     let last = -1;
@@ -308,8 +308,8 @@ export class Outbox<T = unknown> {
     this.assertOpen();
     const tempPath = path.join(this.dir, TEMP);
     const index = this.index;
-    let size = 0;
-    let head = 0;
+    let size: number;
+    let head: number;
     let temp: number;
     try {
       // appending, as the journal: the new file becomes the journal's descriptor as it is
@@ -428,13 +428,14 @@ export class Outbox<T = unknown> {
 
   /** Applies one journal line; false when it is not a valid record. */
   private replayLine(text: string, offset: number, bytes: number): boolean {
-    let rec: { op?: unknown; seq?: unknown; at?: unknown; seqs?: unknown; v?: unknown; next?: unknown };
+    let parsed: unknown;
     try {
-      rec = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       return false;
     }
-    if (rec === null || typeof rec !== 'object') return false;
+    if (parsed === null || typeof parsed !== 'object') return false;
+    const rec: { op?: unknown; seq?: unknown; at?: unknown; seqs?: unknown; v?: unknown; next?: unknown } = parsed;
     const last = this.index.count > 0 ? this.index.seq(this.index.count - 1) : 0;
     switch (rec.op) {
       case 'meta':
@@ -452,7 +453,7 @@ export class Outbox<T = unknown> {
         return true;
       case 'done':
         if (!Array.isArray(rec.seqs) || !rec.seqs.every(isSeq)) return false;
-        for (const seq of rec.seqs as number[]) {
+        for (const seq of rec.seqs) {
           const i = this.index.find(seq);
           if (i >= 0 && !this.index.done(i)) this.retire(i);
         }
@@ -528,13 +529,13 @@ export class Outbox<T = unknown> {
       for (; k < m; k++) {
         const i = slots[k];
         const from = index.offset(i) - start;
-        let rec: { seq?: unknown; data?: T } | undefined;
+        let rec: unknown;
         try {
           rec = JSON.parse(buf.toString('utf8', from, from + index.bytes(i) - 1));
         } catch {
           rec = undefined;
         }
-        if (rec?.seq !== index.seq(i)) throw new Error(`outbox journal ${this.file} was changed on disk (entry ${index.seq(i)})`);
+        if (!isRecordOf(rec, index.seq(i))) throw new Error(`outbox journal ${this.file} was changed on disk (entry ${index.seq(i)})`);
         each(k, i, rec.data as T);
       }
     }
@@ -611,4 +612,9 @@ export class Outbox<T = unknown> {
 
 function full(why: string): OutboxFull {
   return { full: true, reason: `outbox full: ${why}` };
+}
+
+/** Whether `rec`, read back from the journal, is a record of entry `seq`. */
+function isRecordOf(rec: unknown, seq: number): rec is { seq: number; data?: unknown } {
+  return typeof rec === 'object' && rec !== null && (rec as { seq?: unknown }).seq === seq;
 }

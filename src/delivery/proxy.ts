@@ -109,7 +109,7 @@ export function agentFor(target: URL, proxy: URL | null, signal: AbortSignal, ex
     }, callback);
     return undefined;
   };
-  agent.createConnection = createConnection as http.Agent['createConnection'];
+  agent.createConnection = createConnection;
   return agent;
 }
 

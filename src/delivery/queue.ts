@@ -202,7 +202,7 @@ export class DeliveryQueue {
     }
 
     const n = ready.size > this.policy.digestAbove ? Math.min(ready.size, this.policy.digestMax) : 1;
-    const batch: Job[] = new Array(n);
+    const batch: Job[] = new Array<Job>(n);
     for (let k = 0; k < n; k++) batch[k] = this.take(ready.pop());
     this.tokens -= 1;
     if (batch.length > 1) this.counts.digests++;
@@ -210,7 +210,8 @@ export class DeliveryQueue {
     const controller = new AbortController();
     this.inFlight = controller;
     this.hooks.changed?.();
-    this.transport(batch, controller.signal)
+    // nothing awaits the send: a transport failure becomes a result in the .catch just below
+    void this.transport(batch, controller.signal)
       .catch((e: unknown): SendResult => ({ kind: 'transient', error: `internal error: ${(e as Error).message}` }))
       .then((result) => {
         this.inFlight = undefined;

@@ -126,7 +126,7 @@ export async function postJson(service: Acceptance, url: string, body: unknown, 
       signal: attempt.signal,
     });
     const text = await readAnswer(addAbortSignal(attempt.signal, res.data));
-    const retryAfter = res.headers['retry-after'];
+    const retryAfter: unknown = res.headers['retry-after'];
     return classify(
       service,
       res.status,
@@ -202,7 +202,7 @@ function serviceText(text: string): string {
   const json = parseObject(text);
   let reason: string;
   if (json) {
-    const head = [json.message, json.error].find((v) => typeof v === 'string') as string | undefined;
+    const head = [json.message, json.error].find((v): v is string => typeof v === 'string');
     const list = Array.isArray(json.errors) ? json.errors.filter((e) => typeof e === 'string') : [];
     reason = [head, list.join('; ')].filter(Boolean).join(': ');
   } else {

@@ -113,12 +113,11 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
     alertsFile = path.join(tmp, 'alerts.json');
     fs.writeFileSync(alertsFile, '');
     await launcher.installPackage(userDir, await launcher.packPackage(path.join(tmp, 'pack')));
-    stub = await startStub(async (req, res, body) => {
+    stub = await startStub((req, res, body) => {
       const url = req.url ?? '';
       if (url === SLACK_PATH) {
         posted.push(...alertsIn(JSON.parse(body)));
-        await held;
-        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+        void Promise.resolve(held).then(() => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok')); // held never rejects
         return;
       }
       const kind = /^\/report\/(\w+)$/.exec(url)?.[1] as keyof typeof reports | undefined;
@@ -144,7 +143,7 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
   it('stays up, says "disk full", refuses new alerts to output 2 and Catch, and delivers every accepted alert once space returns', async () => {
     const started = Date.now();
     red = launcher.startNodeRed(userDir);
-    red.exited.then((code) => (exit = code));
+    void red.exited.then((code) => (exit = code)); // exited never rejects: it resolves with the exit code or signal
     await launcher.waitForAdmin(base, red);
     await launcher.deployFlows(base, flow());
     const checkpoint = path.join(userDir, 'armor-integrations', 'checkpoints', `${IDS.alerts}.json`);

@@ -45,7 +45,7 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
   }
 
   /** Tab, config node `config`, and one delivery node per entry of `deliveries`, each wired to `<id>-sent` and `<id>-failed`. */
-  function flow(config: Props, deliveries: Props[]) {
+  function flow(config: Props, deliveries: Array<Props & { id: string }>) {
     return [
       { id: 'f1', type: 'tab', label: 'guarantees' },
       config,

@@ -57,7 +57,7 @@ function run(stub: Stub, policy: Partial<QueuePolicy>, timeoutMs = 2000): Run {
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 2))) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${cond}`);
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${String(cond)}`);
   }
 }
 

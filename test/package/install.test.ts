@@ -20,7 +20,7 @@ const ICONS = fs.readdirSync(path.join(ROOT, 'icons')).filter((f) => f.endsWith(
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
 const RESOURCES = fs.readdirSync(path.join(ROOT, 'resources')).sort();
 
-const RUNTIMES: Array<{ title: string; release: string; node?: string; runtime(): Promise<Runtime> }> = [
+const RUNTIMES: Array<{ title: string; release: string; node?: string; runtime: () => Promise<Runtime> }> = [
   { title: "Node-RED 4.1, the devDependency, on this machine's Node.js", release: '4.1', runtime: async () => launcher.devNodeRed() },
   // the first run downloads these from the npm registry (about 150 MB installed each); later runs reuse them
   { title: 'Node-RED 4.1 on Node.js 22, both from the npm registry', release: '4.1', node: '22', runtime: () => launcher.installNodeRed({ nodeRed: '~4.1', node: '22' }) },

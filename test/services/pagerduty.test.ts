@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { buildPagerDutyEvent, pagerDutyDedupKey, pagerDutySeverity, PAGERDUTY_LIMITS } from '../../src/services/pagerduty/event';
 import { enqueueValidator } from '../lib/pagerduty-schema';
 
@@ -61,7 +62,7 @@ describe('pagerDutySeverity', () => {
   });
 
   it('treats a level that is not a number as info', () => {
-    for (const junk of ['12', undefined, null, NaN, -1, {}]) assert.equal(pagerDutySeverity(junk), 'info', String(junk));
+    for (const junk of ['12', undefined, null, NaN, -1, {}]) assert.equal(pagerDutySeverity(junk), 'info', inspect(junk));
   });
 
   it('treats a number that is not an integer from 0 to 16 (Infinity from 1e309, -1, 17, 99, 7.5, 12.5) as no level: info, level N/A', () => {

@@ -324,7 +324,7 @@ describe('Slack limits', () => {
       text: { type: 'mrkdwn', text: 's'.repeat(5000) },
       fields: Array.from({ length: 12 }, () => ({ type: 'mrkdwn', text: 'f'.repeat(2500) })),
     };
-    const fitted = fitSlackLimits({
+    const fitted: Obj = fitSlackLimits({
       text: 't'.repeat(50_000),
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(200) } },
@@ -332,7 +332,7 @@ describe('Slack limits', () => {
         ...Array.from({ length: 60 }, () => section),
       ],
       attachments: Array.from({ length: 120 }, () => ({ blocks: [section] })),
-    }) as Obj;
+    });
     assert.equal(fitted.text, `${'t'.repeat(39_999)}…`);
     assert.equal(fitted.blocks.length, 50);
     assert.equal(fitted.blocks[0].text.text.length, 150);

@@ -222,7 +222,7 @@ describe('tail reader against real logrotate, a writer at 200 alerts/s', functio
 
   it('create: every alert is emitted exactly once and in order, with one rotation while reading and one with the reader restarted from its checkpoint just after it', async () => {
     const rotate = logrotate(dir, file, ['create']);
-    let r = reader('beginning');
+    const r = reader('beginning');
     writer = new Writer(file);
     await writer.more(150);
     await rotate(); // while reading
@@ -235,7 +235,7 @@ describe('tail reader against real logrotate, a writer at 200 alerts/s', functio
     await writer.more(60); // into the renamed file, while no reader runs
     writer.reopen();
     await writer.more(60);
-    r = reader('resume', checkpoint);
+    reader('resume', checkpoint);
     await writer.more(150);
     await finish('create', 2);
   });

@@ -194,7 +194,7 @@ export class Linear {
   segment(pt: number, st: number, greedy: boolean, hasResult: boolean, free: number): number {
     const { alt, s, n, m, memo, trail, tailCaps } = this;
     const base = trail.top;
-    let result = 0;
+    let result: number;
     let tailHit = -1;
     let fromMemo = false;
     m.pt = pt;
@@ -286,7 +286,7 @@ export class Linear {
       }
       const r = this.segment(0, st, greedy, hasResult, RETRY_SLOTS);
       if (caps !== null) applyCaps(caps, this.resultCaps, 0);
-      if (r < 0) return resolve((-1 - r) as Outcome, caps);
+      if (r < 0) return resolve(-1 - r, caps);
       if (alt.begin) return Outcome.NoMatch;
       // restart one byte after the attempt's first consumed byte, or after the failure
       st = (this.resultHit >= 0 ? this.resultHit : r >> 2) + 1;

@@ -67,7 +67,7 @@ export function runReference(alt: Alternative, s: string, asText = false, attemp
       const r = linear.segment(0, startSt, startGreedy, startHasResult, RETRY_SLOTS);
       // the attempt's capture writes, replayed from its start (the same writes in the same order)
       if (m.caps !== null) applyCaps(m.caps, linear.resultCaps, 0);
-      if (r < 0) return resolve((-1 - r) as Outcome, m.caps);
+      if (r < 0) return resolve(-1 - r, m.caps);
       if (alt.begin) return Outcome.NoMatch;
       // the attempt failed: restart as below (the loop adds one)
       m.st = linear.resultHit >= 0 ? linear.resultHit : r >> 2;
@@ -88,7 +88,7 @@ export function runReference(alt: Alternative, s: string, asText = false, attemp
       const known = linear.memo.result;
       if (firstHit < 0) firstHit = linear.memo.hit;
       if (m.caps !== null) applyCaps(m.caps, linear.memo.caps, linear.memo.capsAt);
-      if (known < 0) return resolve((-1 - known) as Outcome, m.caps);
+      if (known < 0) return resolve(-1 - known, m.caps);
       m.st = known >> 2;
       m.greedy = (known & 2) !== 0;
       m.hasResult = (known & 1) !== 0;

@@ -132,7 +132,7 @@ function checked(event: PagerDutyEvent, ours: Record<string, unknown>): PagerDut
   payload.source = cutText(filled(payload.source) ? payload.source : (ours.source as string), TEXT_MAX);
   if (!SEVERITIES.includes(payload.severity as string)) payload.severity = ours.severity;
   for (const key of ['component', 'group', 'class'] as const) {
-    if (filled(payload[key])) payload[key] = cutText(payload[key] as string, TEXT_MAX);
+    if (filled(payload[key])) payload[key] = cutText(payload[key], TEXT_MAX);
     else delete payload[key];
   }
   const timestamp = isoTimestamp(payload.timestamp);
@@ -182,7 +182,8 @@ function fitBody(event: PagerDutyEvent): PagerDutyEvent {
 
   if (details) {
     if ('full_log' in details) {
-      const { full_log: _, ...rest } = details;
+      const rest = { ...details };
+      delete rest.full_log;
       const lighter = withDetails({ ...rest, armor_note: 'full_log removed: the event was over the 512 KB limit of PagerDuty' });
       if (bytes(lighter) <= limit) return lighter;
     }
@@ -199,7 +200,8 @@ function fitBody(event: PagerDutyEvent): PagerDutyEvent {
     }
     if (low > 0) return cut(low);
   }
-  const { custom_details: __, ...bare } = payload;
+  const bare = { ...payload };
+  delete bare.custom_details;
   const lean = { ...event, payload: bare };
   if (bytes(lean) <= limit) return lean;
   const essential: PagerDutyEvent = {};

@@ -183,7 +183,7 @@ export function fitSlackLimits(message: SlackMessage): SlackMessage {
   if (typeof out.text === 'string') out.text = cutSlackText(out.text, SLACK_LIMITS.text);
   if (Array.isArray(out.blocks)) out.blocks = fitBlocks(out.blocks);
   if (Array.isArray(out.attachments)) {
-    out.attachments = out.attachments.slice(0, SLACK_LIMITS.attachments).map((a) => {
+    out.attachments = out.attachments.slice(0, SLACK_LIMITS.attachments).map((a: unknown) => {
       const attachment = asObject(a);
       return attachment && Array.isArray(attachment.blocks) ? { ...attachment, blocks: fitBlocks(attachment.blocks) } : a;
     });
