@@ -28,6 +28,21 @@ export default tseslint.config(
     },
   },
   {
+    // a status text comes from the message catalogue (RED._): a literal string or template
+    // literal as the text of setStatus / fail (nodes/lib/node-kit.ts) or node.status is refused
+    files: ['nodes/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.name='setStatus'][arguments.3.type=/^(Literal|TemplateLiteral)$/]",
+          "CallExpression[callee.name='fail'][arguments.5.type=/^(Literal|TemplateLiteral)$/]",
+          "CallExpression[callee.property.name='status'] > ObjectExpression.arguments > Property[key.name='text'][value.type=/^(Literal|TemplateLiteral)$/]",
+        ].map((selector) => ({ selector, message: 'A status text comes from the message catalogue: RED._(key), not a literal.' })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
