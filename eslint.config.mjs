@@ -43,6 +43,11 @@ export default tseslint.config(
     },
   },
   {
+    // editor code served from resources/: it runs in the browser, beside the editor's RED and jQuery
+    files: ['resources/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },

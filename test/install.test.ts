@@ -5,12 +5,14 @@
  * Node-RED 4.1 on Node.js 22, and Node-RED 5 on Node.js 24, the one it recommends (those two
  * installed from the npm registry by the launcher, cached in node_modules/.cache). What the
  * runtime registers and serves to the editor: node types, icons, templates, help, messages,
- * examples.
+ * node settings, resources, examples.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { camelType } from '../nodes/lib/migrate';
+import { ENV_REFERENCE } from '../src/config/env';
 import { launcher, type RedProcess, type Runtime } from './lib/launcher';
 
 const ROOT = path.join(__dirname, '..');
@@ -101,6 +103,16 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
         const file = path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.json`);
         assert.deepEqual(messages[`${PKG.name}/${type}`], JSON.parse(fs.readFileSync(file, 'utf8')), type);
       }
+    });
+
+    it('offers the editor the runtime\'s versions and defaults in /settings, and serves resources/ as in the package', async () => {
+      const settings = (await (await get('/settings')).json()) as Record<string, unknown>;
+      for (const type of OUR_TYPES) assert.equal(settings[`${camelType(type)}Version`], 1, type);
+      assert.deepEqual(settings.armorSlackWebhookDefaults, { rate: 1, burst: 3, deadline: 3600, digestAbove: 5, maxQueue: 100000, maxQueueMB: 256 });
+      assert.equal(settings.armorSlackWebhookEnvReference, ENV_REFERENCE.source);
+      const script = await get(`/resources/${PKG.name}/armor-contracts.js`, '*/*');
+      assert.equal(script.status, 200);
+      assert.equal(await script.text(), fs.readFileSync(path.join(ROOT, 'resources', 'armor-contracts.js'), 'utf8'));
     });
 
     it('lists the example flows under Import > Examples, each served as the file in examples/', async () => {

@@ -1,5 +1,6 @@
 /** nodes/lib/migrate.ts: how a node's saved properties are brought to the current version. */
 import assert from 'node:assert/strict';
+import redUtil from '@node-red/util';
 import { camelType, currentVersion, migrate, versionOf, type Migration } from '../nodes/lib/migrate';
 
 /** Three steps that each leave a trace, so that order and repetition show. */
@@ -56,7 +57,6 @@ describe('node property migrations (nodes/lib/migrate)', () => {
     assert.equal(camelType('armor-slack-webhook'), 'armorSlackWebhook');
     assert.equal(camelType('armor-pagerduty-service'), 'armorPagerdutyService');
     assert.equal(camelType('armor-alerts'), 'armorAlerts');
-    const { normaliseNodeTypeName } = require('@node-red/util').util as { normaliseNodeTypeName(t: string): string };
-    for (const type of ['armor-integration', 'armor-slack', 'armor-pagerduty', 'x_y z-9']) assert.equal(camelType(type), normaliseNodeTypeName(type));
+    for (const type of ['armor-integration', 'armor-slack', 'armor-pagerduty', 'x_y z-9']) assert.equal(camelType(type), redUtil.util.normaliseNodeTypeName(type));
   });
 });
