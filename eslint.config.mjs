@@ -34,7 +34,22 @@ export default tseslint.config(
     },
   },
   {
-    // the editor's code, run in the browser by Node-RED's editor
+    // a status text comes from the message catalogue (RED._): a literal string or template
+    // literal as the text of setStatus / fail (nodes/lib/node-kit.ts) or node.status is refused
+    files: ['nodes/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.name='setStatus'][arguments.3.type=/^(Literal|TemplateLiteral)$/]",
+          "CallExpression[callee.name='fail'][arguments.5.type=/^(Literal|TemplateLiteral)$/]",
+          "CallExpression[callee.property.name='status'] > ObjectExpression.arguments > Property[key.name='text'][value.type=/^(Literal|TemplateLiteral)$/]",
+        ].map((selector) => ({ selector, message: 'A status text comes from the message catalogue: RED._(key), not a literal.' })),
+      ],
+    },
+  },
+  {
+    // editor code served from resources/: it runs in the browser, beside the editor's RED and jQuery
     files: ['resources/**/*.js'],
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' } },
   },

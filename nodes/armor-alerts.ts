@@ -10,7 +10,9 @@ import { MAX_DEPTH, MAX_LINE_BYTES, parseAlertPayload, valueDeeperThan } from '.
 import { CHECKPOINT_SAFE_AFTER_MS, CheckpointStore, checkpointFile } from '../src/source/checkpoint';
 import { TailReader, type StartMode, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
-import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrateNode, versioned } from './lib/migrate';
+import { brief, joinStatus, setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrations } from './migrations/armor-alerts';
 
 interface AlertsDef extends NodeDef {
   version?: number;
@@ -20,6 +22,8 @@ interface AlertsDef extends NodeDef {
   pollMs?: number | string;
 }
 
+/** How often the file is looked at, in ms, when pollMs is not set. */
+const DEFAULT_POLL_MS = 250;
 /** Read size: four times the reader's default, so that reading a backlog costs a quarter of the reads. */
 const READ_BYTES = 256 * 1024;
 /** At most this many warnings a minute reach the log; the rest are counted in the status. */
@@ -36,9 +40,10 @@ function alertMessage(alert: Alert, base?: NodeMessage): NodeMessage {
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorAlertsNode(this: Node, def: AlertsDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorAlertsNode(this: Node, given: AlertsDef) {
+    RED.nodes.createNode(this, given);
     const node = this;
+    const def = migrateNode(RED, node, given, migrations);
     const maxLineBytes = positiveInt(def.maxLineBytes, MAX_LINE_BYTES);
     const file = (def.path ?? '').trim();
     const start: StartMode = def.start === 'end' || def.start === 'beginning' ? def.start : 'resume';
@@ -50,10 +55,13 @@ export = (RED: NodeAPI) => {
     let minute = 0;
 
     const render = () => {
-      const counts = `${sent} alerts${skipped ? ` · ${skipped} skipped` : ''}`;
+      const counts = joinStatus(
+        RED._('armor-alerts.status.alerts', { count: sent }),
+        skipped ? RED._('armor-alerts.status.skipped', { count: skipped }) : '',
+      );
       if (state === 'input') setStatus(node, 'grey', 'dot', counts);
-      else if (state === 'reading') setStatus(node, 'green', 'dot', `${path.basename(file)} · ${counts}`);
-      else setStatus(node, state === 'error' ? 'red' : 'yellow', 'ring', `${stateText} · ${counts}`);
+      else if (state === 'reading') setStatus(node, 'green', 'dot', joinStatus(brief(path.basename(file)), counts));
+      else setStatus(node, state === 'error' ? 'red' : 'yellow', 'ring', joinStatus(stateText, counts));
     };
     const ticker = statusTicker(render, 500);
     render();
@@ -83,7 +91,7 @@ export = (RED: NodeAPI) => {
         start,
         checkpoint: start === 'resume' ? checkpoints.load() : undefined,
         maxLineBytes,
-        pollMs: positiveInt(def.pollMs, 250),
+        pollMs: positiveInt(def.pollMs, DEFAULT_POLL_MS),
         chunkBytes: READ_BYTES,
         onAlert(alert, info) {
           sent++;
@@ -98,7 +106,7 @@ export = (RED: NodeAPI) => {
         },
         onStatus(s) {
           state = s.state;
-          stateText = s.state === 'waiting' ? RED._('armor-alerts.status.waiting') : s.message;
+          stateText = s.state === 'waiting' ? RED._('armor-alerts.status.waiting') : brief(s.message);
           if (s.state === 'error') node.error(s.message);
           render();
         },
@@ -139,5 +147,11 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('armor-alerts', ArmorAlertsNode);
+  RED.nodes.registerType('armor-alerts', ArmorAlertsNode, {
+    settings: {
+      ...versioned(RED, 'armor-alerts', migrations),
+      // an empty field means these (the editor shows them as placeholders)
+      armorAlertsDefaults: { value: { maxLineBytes: MAX_LINE_BYTES, pollMs: DEFAULT_POLL_MS }, exportable: true },
+    },
+  });
 };

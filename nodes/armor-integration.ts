@@ -8,11 +8,14 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { locateIntegrations, parseIntegrations, type BlockSpan } from '../src/config/parse';
 import { ConfigFileError, parseConfigFile } from '../src/config/file';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
-import { unsetEnvReference } from '../src/config/env';
+import { ENV_REFERENCE, unsetEnvReference } from '../src/config/env';
 import { isAlert } from '../src/source/lines';
 import { rowsToXml, type IntegrationRow } from '../src/config/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
-import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S } from './lib/delivery-node';
+import { migrateNode, versioned } from './lib/migrate';
+import { brief, setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrations } from './migrations/armor-integration';
 
 interface IntegrationNodeDef extends NodeDef {
   version?: number;
@@ -70,9 +73,10 @@ function summary(result: ParseResult): string {
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorIntegrationNode(this: Node, def: IntegrationNodeDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorIntegrationNode(this: Node, given: IntegrationNodeDef) {
+    RED.nodes.createNode(this, given);
     const node = this;
+    const def = migrateNode(RED, node, given, migrations);
     const outputs = Math.max(0, Number(def.outputs) || 0);
     let active: Active | null = null;
     let received = 0;
@@ -82,7 +86,7 @@ export = (RED: NodeAPI) => {
 
     const render = () => {
       if (!active) return;
-      setStatus(node, 'green', 'dot', `${active.integrations.length} integrations · ${received} in · ${routed} out`);
+      setStatus(node, 'green', 'dot', RED._('armor-integration.status.active', { count: active.integrations.length, received, routed }));
     };
     const ticker = statusTicker(render);
 
@@ -108,12 +112,12 @@ export = (RED: NodeAPI) => {
       const known = e instanceof ConfigFileError;
       const reason = known ? e.reason : (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
-      setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: known ? e.brief : reason }));
+      setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: brief(known ? e.brief : reason) }));
     }
 
     /** Applies a parsed config, or keeps the one in force and says why. */
     function apply(result: ParseResult, origin: string): void {
-      for (const w of result.warnings) node.warn(`${origin}: ${w.message}`);
+      for (const w of result.warnings) node.warn(RED._('armor-integration.warnings.config', { origin, message: w.message }));
       for (const i of result.integrations) {
         for (const [tag, value] of [['hook_url', i.hookUrl], ['api_key', i.apiKey]] as const) {
           if (value !== undefined && unsetEnvReference(value) === undefined) {
@@ -126,7 +130,7 @@ export = (RED: NodeAPI) => {
         problem = RED._('armor-integration.errors.outputs', { count: result.integrations.length, outputs });
       }
       if (problem) {
-        node.error(`${origin}: ${problem}`);
+        node.error(RED._('armor-integration.errors.config', { origin, problem }));
         setStatus(node, 'red', 'ring', active ? RED._('armor-integration.status.kept') : RED._('armor-integration.status.invalid'));
         return;
       }
@@ -221,7 +225,15 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('armor-integration', ArmorIntegrationNode);
+  RED.nodes.registerType('armor-integration', ArmorIntegrationNode, {
+    settings: {
+      ...versioned(RED, 'armor-integration', migrations),
+      // what an integration without <timeout> / <retries> gets (the form's placeholders)
+      armorIntegrationDefaults: { value: { timeout: DEFAULT_TIMEOUT_S, retries: DEFAULT_RETRIES }, exportable: true },
+      // the `${NAME}` references the editor leaves in place when it moves secrets
+      armorIntegrationEnvReference: { value: ENV_REFERENCE.source, exportable: true },
+    },
+  });
 
   // The editor validates with this same library, so it shows the runtime's own messages; for
   // pasted XML (mode 'xml') the answer also says where its blocks and their secrets are

@@ -7,7 +7,9 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { DeliveryService } from '../src/delivery/service';
 import { pagerduty, renderPagerDuty } from '../src/services/pagerduty';
 import { clientUrlProblem, eventsUrl, serviceTarget } from '../src/services/pagerduty/target';
-import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { endpointDefaults, startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { migrateNode, versioned } from './lib/migrate';
+import { migrations } from './migrations/armor-pagerduty-service';
 
 interface ServiceDef extends NodeDef, EndpointProps {
   region?: 'us' | 'eu' | 'custom';
@@ -17,8 +19,9 @@ interface ServiceDef extends NodeDef, EndpointProps {
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorPagerDutyServiceNode(this: Node<{ routingKey?: string }> & EndpointConfigNode, def: ServiceDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorPagerDutyServiceNode(this: Node<{ routingKey?: string }> & EndpointConfigNode, given: ServiceDef) {
+    RED.nodes.createNode(this, given);
+    const def = migrateNode(RED, this, given, migrations);
     const where = eventsUrl(def.region, def.url);
     // a flow saved before client_url existed has none: no client_url, as before
     const clientUrl = typeof def.client_url === 'string' ? def.client_url.trim() : '';
@@ -30,5 +33,10 @@ export = (RED: NodeAPI) => {
   }
   RED.nodes.registerType('armor-pagerduty-service', ArmorPagerDutyServiceNode as never, {
     credentials: { routingKey: { type: 'password' } },
+    // the editor's placeholders (RED.settings.armorPagerdutyService*)
+    settings: {
+      ...versioned(RED, 'armor-pagerduty-service', migrations),
+      armorPagerdutyServiceDefaults: { value: endpointDefaults(pagerduty.policy), exportable: true },
+    },
   });
 };

@@ -7,13 +7,25 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { slack } from '../src/services/slack';
 import { webhookTarget } from '../src/services/slack/target';
-import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { ENV_REFERENCE } from '../src/config/env';
+import { endpointDefaults, startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { migrateNode, versioned } from './lib/migrate';
+import { migrations } from './migrations/armor-slack-webhook';
 
 export = (RED: NodeAPI) => {
-  function ArmorSlackWebhookNode(this: Node<{ url?: string }> & EndpointConfigNode, def: NodeDef & EndpointProps) {
-    RED.nodes.createNode(this, def);
+  function ArmorSlackWebhookNode(this: Node<{ url?: string }> & EndpointConfigNode, given: NodeDef & EndpointProps) {
+    RED.nodes.createNode(this, given);
+    const def = migrateNode(RED, this, given, migrations);
     this.endpoint = () => webhookTarget(this.credentials?.url);
     startEndpoint(RED, this, def, slack);
   }
-  RED.nodes.registerType('armor-slack-webhook', ArmorSlackWebhookNode as never, { credentials: { url: { type: 'password' } } });
+  RED.nodes.registerType('armor-slack-webhook', ArmorSlackWebhookNode as never, {
+    credentials: { url: { type: 'password' } },
+    // the editor's placeholders and the URL validator (RED.settings.armorSlackWebhook*)
+    settings: {
+      ...versioned(RED, 'armor-slack-webhook', migrations),
+      armorSlackWebhookDefaults: { value: endpointDefaults(slack.policy), exportable: true },
+      armorSlackWebhookEnvReference: { value: ENV_REFERENCE.source, exportable: true },
+    },
+  });
 };

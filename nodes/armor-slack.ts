@@ -10,6 +10,8 @@ import { slack } from '../src/services/slack';
 import { deliveryNode } from './lib/delivery-node';
 import { allowTestSend, deliveryEditorApi } from './lib/editor-api';
 import type { EndpointConfigNode } from './lib/endpoint-config';
+import { migrateNode, versioned } from './lib/migrate';
+import { migrations } from './migrations/armor-slack';
 
 interface SlackDef extends NodeDef {
   webhook?: string;
@@ -20,8 +22,9 @@ interface SlackDef extends NodeDef {
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorSlackNode(this: Node, def: SlackDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorSlackNode(this: Node, given: SlackDef) {
+    RED.nodes.createNode(this, given);
+    const def = migrateNode(RED, this, given, migrations);
     const config = () => (def.webhook ? (RED.nodes.getNode(def.webhook) as EndpointConfigNode | null) : null);
     const render = { layout: def.layout };
     deliveryNode(RED, this, {
@@ -33,6 +36,11 @@ export = (RED: NodeAPI) => {
     });
     allowTestSend(this, { service: slack, config, render });
   }
-  RED.nodes.registerType('armor-slack', ArmorSlackNode);
+  RED.nodes.registerType('armor-slack', ArmorSlackNode, {
+    settings: {
+      ...versioned(RED, 'armor-slack', migrations),
+      armorSlackDefaults: { value: { layout: 'attachment', dedupWindow: 0 }, exportable: true },
+    },
+  });
   deliveryEditorApi(RED, slack);
 };

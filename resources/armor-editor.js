@@ -167,7 +167,7 @@
     return {
       category: 'Armor',
       color: o.color,
-      defaults: $.extend({ name: { value: '' }, version: { value: 1 } }, o.defaults),
+      defaults: $.extend({ name: { value: '' }, version: { value: armorContracts.setting(type, 'Version') } }, o.defaults),
       inputs: 1,
       outputs: 2,
       icon: type + '.svg',
@@ -181,7 +181,10 @@
       },
       labelStyle: function () { return this.name ? 'node_label_italic' : ''; },
       button: parts.button,
-      oneditprepare: function () { parts.prepare(this); }
+      oneditprepare: function () {
+        armorContracts.open(this, 'node-input');
+        parts.prepare(this);
+      }
     };
   }
 
@@ -200,12 +203,13 @@
   };
 
   /**
-   * The `defaults` entries of the pacing properties, from their default values: `values` has
-   * one key per property the service has (`burst` comes with `rate`).
+   * The `defaults` entries of the pacing properties `names` (`burst` comes with `rate`): empty,
+   * which the runtime reads as its own default (RED.settings.<type>Defaults, shown as the
+   * fields' placeholders by armorContracts.open).
    */
-  function pacingDefaults(values) {
+  function pacingDefaults(names) {
     var defaults = {};
-    Object.keys(values).forEach(function (name) { defaults[name] = { value: values[name], validate: RED.validators.number() }; });
+    names.forEach(function (name) { defaults[name] = { value: '', validate: RED.validators.number(true) }; });
     return defaults;
   }
 

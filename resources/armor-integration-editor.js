@@ -167,7 +167,7 @@
       var credentials = {};
       credentials[spec.credential] = value;
       var def = RED.nodes.getType(spec.config);
-      var config = { id: RED.nodes.id(), type: spec.config, name: label, version: 1, z: '', users: [], credentials: credentials, _def: def };
+      var config = { id: RED.nodes.id(), type: spec.config, name: label, version: armorContracts.setting(spec.config, 'Version'), z: '', users: [], credentials: credentials, _def: def };
       if (spec.config === 'armor-pagerduty-service') config.region = 'us';
       // the other properties at their defaults (pace, outbox...), or the new node is invalid
       Object.keys(def.defaults).forEach(function (k) { if (config[k] === undefined) config[k] = JSON.parse(JSON.stringify(def.defaults[k].value)); });
@@ -202,7 +202,7 @@
       var existing = configWithSecret(spec.config, spec.credential, w.secret);
       if (existing) configs[key] = existing.id;
       else {
-        var config = { id: RED.nodes.id(), type: spec.config, version: 1, credentials: {} };
+        var config = { id: RED.nodes.id(), type: spec.config, version: armorContracts.setting(spec.config, 'Version'), credentials: {} };
         config.name = w.reference ? w.secret : 'block #' + (w.block + 1) + ' (imported)';
         config.credentials[spec.credential] = w.secret;
         if (spec.config === 'armor-pagerduty-service') config.region = 'us';
@@ -225,11 +225,11 @@
     wanted.forEach(function (w) {
       var spec = DELIVERY[w.name];
       var delivery = {
-        id: RED.nodes.id(), type: spec.type, z: node.z, name: '', version: 1,
+        id: RED.nodes.id(), type: spec.type, z: node.z, name: '', version: armorContracts.setting(spec.type, 'Version'),
         x: node.x, y: node.y, wires: [[], []]
       };
       delivery[spec.prop] = w.secret !== undefined ? configFor(w, spec, configs, flow) : '';
-      if (spec.type === 'armor-slack') { delivery.layout = 'attachment'; delivery.dedupWindow = 0; }
+      if (spec.type === 'armor-slack') { delivery.layout = RED.settings.armorSlackDefaults.layout; delivery.dedupWindow = ''; }
       flow.push(delivery);
       made.push({ id: delivery.id, port: w.port });
     });
@@ -297,8 +297,8 @@
     more.append(field(d, row, 'exclude_location', 'excludeLocation', '', '150px'));
     more.append(field(d, row, 'options', 'options', '{"channel":"#soc"}', '230px'));
     more.append(field(d, row, 'max_log', 'maxLog', '165', '50px'));
-    more.append(field(d, row, 'timeout', 'timeout', '10', '40px'));
-    more.append(field(d, row, 'retries', 'retries', '3', '40px'));
+    more.append(field(d, row, 'timeout', 'timeout', String(RED.settings.armorIntegrationDefaults.timeout), '40px'));
+    more.append(field(d, row, 'retries', 'retries', String(RED.settings.armorIntegrationDefaults.retries), '40px'));
     if (MORE.some(function (k) { return row[k]; })) more.show();
     $('<div class="armor-row-errors"/>').css({ color: ERROR_COLOUR, fontSize: '0.9em' }).appendTo(container);
   }
@@ -620,6 +620,7 @@
 
   /** oneditprepare: the parts of the dialog, sharing `d` (the node, its list of rows, the pending check). */
   function prepare(node) {
+    armorContracts.open(node, 'node-input');
     var timer = null;
     var d = {
       node: node,

@@ -65,21 +65,21 @@ export function allowTestSend(node: Node, spec: TestSend): void {
 }
 
 /** The alert a request names: `alert` (an object or JSON text), else sample `sample`, else the first sample. */
-function alertOf(body: { alert?: unknown; sample?: unknown }): { alert: Record<string, unknown>; sample?: string } | { error: string } {
+function alertOf(RED: NodeAPI, body: { alert?: unknown; sample?: unknown }): { alert: Record<string, unknown>; sample?: string } | { error: string } {
   let alert = body.alert;
   if (typeof alert === 'string') {
     try {
       alert = JSON.parse(alert);
     } catch (e) {
-      return { error: `the alert is not JSON: ${(e as Error).message}` };
+      return { error: RED._('armor-delivery.errors.alertNotJson', { error: (e as Error).message }) };
     }
   }
   if (alert === undefined) {
     const wanted = body.sample === undefined || body.sample === null || body.sample === '' ? sampleAlerts()[0] : sampleAlerts().find((s) => s.id === body.sample);
-    if (!wanted) return { error: `no sample alert ${JSON.stringify(body.sample)}` };
+    if (!wanted) return { error: RED._('armor-delivery.errors.noSample', { sample: JSON.stringify(body.sample) }) };
     return { alert: wanted.alert, sample: wanted.id };
   }
-  if (!isAlert(alert)) return { error: 'not an alert: an alert is a JSON object with a "rule" object' };
+  if (!isAlert(alert)) return { error: RED._('armor-delivery.errors.notAnAlert') };
   return { alert: alert as Record<string, unknown> };
 }
 
@@ -140,7 +140,7 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
 
   RED.httpAdmin.post(`/${type}/preview`, RED.auth.needsPermission(`${type}.read`), (req, res) => {
     const body = (req.body ?? {}) as { alert?: unknown; sample?: unknown; layout?: unknown };
-    const found = alertOf(body);
+    const found = alertOf(RED, body);
     if ('error' in found) {
       res.status(400).json({ error: found.error });
       return;
@@ -159,13 +159,13 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
       res.sendStatus(404);
       return;
     }
-    const found = alertOf((req.body ?? {}) as { alert?: unknown; sample?: unknown });
+    const found = alertOf(RED, (req.body ?? {}) as { alert?: unknown; sample?: unknown });
     if ('error' in found) {
       res.status(400).json({ error: found.error });
       return;
     }
     const config = spec.config();
-    const target = config ? config.endpoint() : { problem: 'no config node is selected' };
+    const target = config ? config.endpoint() : { problem: RED._('armor-delivery.errors.noConfig') };
     if ('problem' in target) {
       res.json({ ok: false, kind: 'refused', error: target.problem });
       return;
@@ -178,7 +178,8 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
     postJson(service, target.url, (config?.service ?? service).message(parcel, target), { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
-        node!.log(`test alert ${found.sample ?? '(pasted)'}: ${result.kind}${result.status ? ` (HTTP ${result.status})` : ''}`);
+        const outcome = result.status ? RED._('armor-delivery.log.testHttp', { kind: result.kind, status: result.status }) : result.kind;
+        node!.log(RED._('armor-delivery.log.test', { sample: found.sample ?? RED._('armor-delivery.log.pasted'), outcome }));
         res.json({ ok: result.kind === 'ok', kind: result.kind, status: result.status, error: clean(result.error), answer: clean(result.body) });
       },
       (e: Error) => res.status(500).json({ error: redact(e.message, secrets) }),

@@ -33,6 +33,21 @@ function num(value: unknown, fallback: number, min: number): number {
   return value !== undefined && value !== '' && Number.isFinite(n) && n >= min ? n : fallback;
 }
 
+/**
+ * The properties' values when left empty, as the editor shows them (RED.settings.<type>Defaults):
+ * the service's policy and the outbox's limits; no digestAbove when the service never digests.
+ */
+export function endpointDefaults(policy: Readonly<QueuePolicy>): Record<string, number> {
+  return {
+    rate: policy.ratePerSec,
+    burst: policy.burst,
+    deadline: policy.deadlineMs / 1000,
+    ...(Number.isFinite(policy.digestAbove) ? { digestAbove: policy.digestAbove } : {}),
+    maxQueue: OUTBOX_DEFAULT_LIMITS.maxEntries,
+    maxQueueMB: OUTBOX_DEFAULT_LIMITS.maxBytes / (1024 * 1024),
+  };
+}
+
 export function policyOf(base: QueuePolicy, props: EndpointProps): QueuePolicy {
   return {
     ...base,
@@ -65,7 +80,7 @@ export function startEndpoint(
       log: { info: (t) => node.log(t), warn: (t) => node.warn(t), error: (t) => node.error(t) },
     });
   } catch (e) {
-    node.error(`cannot open the outbox: ${(e as Error).message}`);
+    node.error(RED._(`${node.type}.errors.outbox`, { reason: (e as Error).message }));
   }
   node.on('close', (_removed: boolean, done: () => void) => {
     node.runtime?.close();

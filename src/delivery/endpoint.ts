@@ -63,6 +63,8 @@ export interface EndpointOptions {
 export interface Refusal {
   reason: string;
   disk?: DiskProblem;
+  /** Set when the outbox holds its limit (entries or bytes). */
+  full?: true;
 }
 
 export interface DiskProblem {
@@ -148,7 +150,7 @@ export class Endpoint extends EventEmitter {
       return this.diskRefusal();
     }
     this.checkDisk();
-    if ('full' in entry) return { reason: entry.reason };
+    if ('full' in entry) return { reason: entry.reason, full: true };
     if (this.recovered) this.queue.push({ id: entry.seq, retries: parcel.retries, queuedAt: parcel.queuedAt, attempts: 0, notBefore: 0 });
     return undefined;
   }

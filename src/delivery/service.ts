@@ -26,7 +26,11 @@ export interface DeliveryService {
   readonly policy: Readonly<QueuePolicy>;
   /** Whether an answer (its HTTP status and text) means the service took the message. */
   accepted(status: number, text: string): boolean;
-  /** A status-sized reason for a failure the service has a name for (`webhook revoked`), else undefined. */
+  /**
+   * A status-sized reason for a failure the service has a name for, else undefined: a key of
+   * the delivery node's message catalogue under `<node type>.reason.` (`webhookRevoked`: the
+   * node shows "webhook revoked"), so that the service's words are translated with the node's.
+   */
   reason?(failure: { status?: number; error?: string }): string | undefined;
   /** The request body of one parcel. */
   message(parcel: Parcel, target: Target): unknown;

@@ -273,7 +273,7 @@ describe('an outbox on a read-only file system (in-process Node-RED, real tmpfs 
     const [c] = await caught.waitFor(1);
     assert.match(c.error.message, /EROFS/);
     // the test helper's RED._ returns the catalogue key
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-pagerduty.status.diskError · sent 0 · failed 1' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.diskError(code=EROFS) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
 
     execFileSync('mount', ['-o', 'remount,rw', mnt]);
     await until(() => statuses('d1').at(-1)?.fill === 'green', 'the status to clear once the disk is writable', 10_000);

@@ -144,7 +144,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(endpointOf('w1').queue.stats.retried, 3);
       assert.equal(failed.msgs.length, 0);
       assert.equal(caught.msgs.length, 0);
-      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'sent 3' });
+      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=3)' });
     });
   });
 
@@ -183,7 +183,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(err.error.message, 'Error: Slack: timeout after 1000 ms');
       assert.equal(err.payload.id, stormAlert(1).id);
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · sent 0 · failed 1' });
+      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
       assertNoSecret(out, err);
     });
   });
@@ -208,14 +208,14 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(stub.seen.length, 2);
       assert.deepEqual(plain(out.error), { message: 'Slack: connection reset (ECONNRESET)', service: 'slack', kind: 'transient', attempts: 2 });
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'connection reset (ECONNRESET) · sent 0 · failed 1' });
+      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'connection reset (ECONNRESET) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     });
   });
 
   describe('permanent answers: one request, no retry though retries remain', () => {
     const cases = [
-      { service: 'slack', status: 404, text: 'no_service', shown: 'webhook revoked' },
-      { service: 'slack', status: 410, text: 'channel_is_archived', shown: 'channel archived' },
+      { service: 'slack', status: 404, text: 'no_service', shown: 'armor-slack.reason.webhookRevoked' },
+      { service: 'slack', status: 410, text: 'channel_is_archived', shown: 'armor-slack.reason.channelArchived' },
     ] as const;
     for (const c of cases) {
       it(`Slack ${c.status} ${c.text}: output 2, Catch, red status "${c.shown}"`, async () => {
@@ -233,7 +233,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
         });
         assert.equal(err.error.source.id, 'd1');
         assert.equal(err.payload.id, stormAlert(1).id);
-        await untilStatus('d1', { fill: 'red', shape: 'ring', text: `${c.shown} · sent 0 · failed 1` });
+        await untilStatus('d1', { fill: 'red', shape: 'ring', text: `${c.shown} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)` });
         await sleep(1500); // a retry would have come by now (first backoff: at most 1 s)
         assert.equal(stub.seen.length, 1);
         assert.equal(sent.msgs.length, 0);
@@ -259,7 +259,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
         attempts: 1,
       });
       assert.equal(err.error.message, `Error: ${reason}`);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: "HTTP 400 Event object is invalid: Length of 'payload.summar…" });
+      await untilStatus('d1', { fill: 'red', shape: 'ring', text: "HTTP 400 Event object is invalid: Length of 'payload.summar… · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)" });
       await sleep(1500);
       assert.equal(stub.seen.length, 1);
       assert.equal(sent.msgs.length, 0);
@@ -280,7 +280,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(endpointOf('w1').pending, 5, 'the five accepted stay queued on disk');
       await until(() => stub.seen.length === 1, 'the first post to hang');
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'outbox full · sent 0 · waiting 5 · failed 2' });
+      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.outboxFull · armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=5) · armor-delivery.status.failed(count=2)' });
     });
   });
 
@@ -304,7 +304,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.ok([before, after].some((t) => next.text === `+4 similar since ${hhmm(t)} UTC`), next.text);
       assert.equal(next.attachments[0].text, 'attempt 6');
       assert.deepEqual(sent.msgs.map((m) => m.payload.full_log), ['attempt 1', 'attempt 6']);
-      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'sent 2 · held 4' });
+      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)' });
     });
 
     it('summarises repeats still held when the window ends: one more post, for the last of them', async () => {
@@ -320,7 +320,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.ok([before, after].some((t) => summary.text === `+4 similar since ${hhmm(t)} UTC (the last one below)`), summary.text);
       assert.equal(summary.attachments[0].text, 'attempt 5');
       assert.deepEqual(sent.msgs.map((m) => m.payload.full_log), ['attempt 1', 'attempt 5']);
-      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'sent 2 · held 4' });
+      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)' });
     });
   });
 

@@ -77,7 +77,7 @@ describe('armor-alerts node', () => {
       assert.equal(out.msgs.length, 23, 'line 16 (no rule) is not an alert');
       assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES));
       assert.deepEqual(out.msgs.map((m) => m.topic), alertsOf(LINES).map((a) => a.rule.id));
-      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 23 alerts' });
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=23)' });
       assert.equal(calls('a1', 'warn').length, 0);
     });
 
@@ -122,7 +122,7 @@ describe('armor-alerts node', () => {
       const warnings = calls('a1', 'warn').map((args) => String(args[0]));
       assert.equal(warnings.length, 1);
       assert.match(warnings[0], new RegExp(`^${file.replace(/[.\\]/g, '\\$&')}: line at byte ${offset} is not valid JSON \\(.*\\): skipped$`));
-      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 3 alerts · 1 skipped' });
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=3) · armor-alerts.status.skipped(count=1)' });
     });
 
     it('skips a line nested 100,000 arrays deep with a warning naming its byte offset; the next alert reaches every wired node', async () => {
@@ -184,12 +184,12 @@ describe('armor-alerts node', () => {
     it('waits for a file that does not exist yet, says so, and reads it from the start when it appears', async () => {
       await helper.load([alertsNode, catchNode], flow({ path: file, start: 'end' }));
       const out = collect('out');
-      await untilStatus('a1', { fill: 'yellow', shape: 'ring', text: 'armor-alerts.status.waiting · 0 alerts' });
+      await untilStatus('a1', { fill: 'yellow', shape: 'ring', text: 'armor-alerts.status.waiting · armor-alerts.status.alerts(count=0)' });
       fs.writeFileSync(file, text(LINES.slice(0, 3)));
       await out.waitFor(3);
       await sleep(SETTLE_MS);
       assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(0, 3)));
-      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 3 alerts' });
+      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=3)' });
     });
 
     it('closes promptly while tailing a file and while waiting for one', async () => {
@@ -221,7 +221,7 @@ describe('armor-alerts node', () => {
       assert.deepEqual(out.msgs.map((m) => m.topic), [first, second, ...rest.slice(0, 3)].map((a) => a.rule.id));
       assert.equal(out.msgs[0].source, 'mqtt', 'other message properties are kept');
       assert.equal(caught.msgs.length, 0);
-      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '5 alerts' });
+      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: 'armor-alerts.status.alerts(count=5)' });
     });
 
     it('sends the valid alerts of a payload with junk lines, and reports the junk to Catch', async () => {
@@ -235,13 +235,16 @@ describe('armor-alerts node', () => {
       await sleep(50);
       assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf([LINES[0], LINES[1]]));
       assert.equal(caught.msgs.length, 1);
-      // RED._ is the identity in the test helper: the message key stands for
+      // RED._ gives the message key and its parameters in these tests (test/lib/red.ts keyed): it stands for
       // "2 line(s) of the input were not alerts and were skipped: ..."
-      assert.equal(err.error.message, 'Error: armor-alerts.errors.input');
+      assert.equal(
+        err.error.message,
+        `Error: armor-alerts.errors.input(count=2, first=line at byte ${Buffer.byteLength(`${LINES[0]}\n`)} is not valid JSON (Unexpected token 'o', "not json" is not valid JSON): skipped (+1 more))`,
+      );
       assert.equal(err.error.source.id, 'a1');
       assert.equal(err.payload, payload);
       // the object without a rule is not an alert, but not junk either: only the 2 junk lines count
-      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '2 alerts · 2 skipped' });
+      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: 'armor-alerts.status.alerts(count=2) · armor-alerts.status.skipped(count=2)' });
     });
 
     it('refuses an alert nested 100,000 arrays deep (a line, with its offset, or an object) and sends the others to every wired node', async () => {

@@ -166,8 +166,8 @@ describe('armor-integration node', () => {
       await helper.request().get('/armor-integrations/samples').expect(200);
       const ms = Date.now() - t0;
       assert.ok(ms < 2000, `deployed and answered after ${ms} ms`);
-      assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.file' });
-      assert.deepEqual(n1.error.args.map((a: unknown[]) => a[0]), ['armor-integration.errors.file']);
+      assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.file(reason=not a regular file (a FIFO))' });
+      assert.deepEqual(n1.error.args.map((a: unknown[]) => a[0]), [`armor-integration.errors.file(file=${file}, reason=not a regular file (a FIFO))`]);
       const caught = collect('caught');
       n1.receive({ payload: byRule('5712') });
       await caught.waitFor(1);
@@ -188,7 +188,7 @@ describe('armor-integration node', () => {
       const n1 = helper.getNode('n1') as any;
       await until(() => statuses('n1').length > 0, 'a status', 2000);
       assert.ok(!/hunter2|SECRET/.test(reportedText('n1')), reportedText('n1'));
-      assert.deepEqual(n1.warn.args.map((a: unknown[]) => a[0]), [`${file}: config: no <integration> block found in ${file}`]);
+      assert.deepEqual(n1.warn.args.map((a: unknown[]) => a[0]), [`armor-integration.warnings.config(origin=${file}, message=config: no <integration> block found in ${file})`]);
       assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.invalid' });
     });
   });

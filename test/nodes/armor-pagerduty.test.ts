@@ -77,7 +77,7 @@ describe('armor-pagerduty node', () => {
     assert.deepEqual(new Set(posted(stub).map((e) => e.payload.severity)), new Set(['info', 'warning', 'error', 'critical']));
     assert.deepEqual(sent.msgs[0].delivery, { service: 'pagerduty', status: 202, attempts: 1 });
     assert.equal(failed.msgs.length, 0);
-    await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'sent 23' });
+    await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=23)' });
     assertNoKey(...sent.msgs.map((m) => m.delivery));
   });
 
@@ -102,10 +102,10 @@ describe('armor-pagerduty node', () => {
     d1.receive({ payload: ALERTS[0], event_action: 'close' });
     const [out] = await failed.waitFor(1);
     const [err] = await caught.waitFor(1);
-    const reason = 'PagerDuty: msg.event_action must be trigger, acknowledge or resolve, not "close"';
+    const reason = 'PagerDuty: armor-pagerduty.errors.eventAction(action="close")';
     assert.deepEqual(plain(out.error), { message: reason, service: 'pagerduty', kind: 'refused', attempts: 0 });
     assert.equal(err.error.message, `Error: ${reason}`);
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'bad message · sent 0 · failed 1' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.badMessage · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     assert.equal(stub.seen.length, 0);
     assert.equal(sent.msgs.length, 0);
   });
@@ -139,7 +139,7 @@ describe('armor-pagerduty node', () => {
     assert.equal(err.error.source.id, 'd1');
     assert.equal(err.payload.id, ALERTS[0].id);
     // a status is cut at 60 characters
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a …' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a … · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     assertNoKey(out, err);
   });
 
@@ -149,7 +149,7 @@ describe('armor-pagerduty node', () => {
     const [out] = await failed.waitFor(1);
     await caught.waitFor(1);
     assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused', attempts: 0 });
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node · sent 0 · failed 1' });
+    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     assert.equal(stub.seen.length, 0);
   });
 

@@ -101,7 +101,7 @@ describe('armor-slack node', () => {
       assert.deepEqual(msg.delivery, { service: 'slack', status: 200, attempts: 1 });
       assert.deepEqual(msg.payload, HOSTILE);
       assert.equal(failed.msgs.length, 0);
-      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 1' });
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=1)' });
       assertNoSecret(msg);
     });
 
@@ -115,7 +115,7 @@ describe('armor-slack node', () => {
       const colour = (level = 0) => (level <= 4 ? 'good' : level <= 7 ? 'warning' : 'danger');
       assert.deepEqual(posted(stub).map((b) => b.attachments[0].color), ALERTS.map((a) => colour(a.rule.level)));
       assert.deepEqual(new Set(posted(stub).map((b) => b.attachments[0].color)), new Set(['good', 'warning', 'danger']));
-      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 23' });
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=23)' });
     });
 
     it('cuts full_log to the integration\'s maxLog before escaping it', async () => {
@@ -172,7 +172,7 @@ describe('armor-slack node', () => {
       assert.equal(msg.payload.id, ALERTS[1].id);
       assert.equal(failed.msgs.length, 0);
       assert.equal(caught.msgs.length, 0);
-      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'sent 1' });
+      await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=1)' });
       assertNoSecret(msg);
     });
   });
@@ -204,7 +204,7 @@ describe('armor-slack node', () => {
         attempts: 1,
       });
       assert.equal(out.payload.id, ALERTS[1].id);
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'webhook revoked · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'armor-slack.reason.webhookRevoked · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     });
 
     it('reports 410 channel_is_archived as permanent', async () => {
@@ -217,7 +217,7 @@ describe('armor-slack node', () => {
         answer: 'channel_is_archived',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'channel archived · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'armor-slack.reason.channelArchived · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     });
 
     it('reports a 500 as transient once the integration\'s retries (0 here) are spent, redacting the webhook path the server echoed', async () => {
@@ -230,7 +230,7 @@ describe('armor-slack node', () => {
         answer: 'internal error posting to ***',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'HTTP 500 internal error posting to *** · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'HTTP 500 internal error posting to *** · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     });
 
     it('gives up on a server that does not answer within the integration\'s timeout, as transient (retries 0)', async () => {
@@ -241,7 +241,7 @@ describe('armor-slack node', () => {
         kind: 'transient',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · sent 0 · failed 1' });
+      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
     });
   });
 
@@ -261,18 +261,17 @@ describe('armor-slack node', () => {
     }
 
     it('refuses to send when no webhook config node is selected', async () => {
-      await refused({ payload: ALERTS[0] }, 'no config node is selected', 'not configured · sent 0 · failed 1', { webhook: '' });
+      await refused({ payload: ALERTS[0] }, 'armor-delivery.errors.noConfig', 'armor-delivery.status.notConfigured · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)', { webhook: '' });
     });
 
     it('refuses to send when the ${ENV} webhook credential names an unset variable', async () => {
       delete process.env.ARMOR_TEST_UNSET_WEBHOOK;
       const reason = 'environment variable ARMOR_TEST_UNSET_WEBHOOK is not set';
-      // a status is cut at 60 characters
-      await refused({ payload: ALERTS[0] }, reason, `${reason} · …`, undefined, '${ARMOR_TEST_UNSET_WEBHOOK}');
+      await refused({ payload: ALERTS[0] }, reason, `${reason} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)`, undefined, '${ARMOR_TEST_UNSET_WEBHOOK}');
     });
 
     it('refuses a payload that is not an alert', async () => {
-      const out = await refused({ payload: { message: 'hello' } }, 'msg.payload is not an alert (no rule object)', 'not an alert · sent 0 · failed 1');
+      const out = await refused({ payload: { message: 'hello' } }, 'armor-delivery.errors.notAlert', 'armor-delivery.status.notAlert · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)');
       assert.deepEqual(out.payload, { message: 'hello' });
     });
   });
@@ -311,7 +310,7 @@ describe('armor-slack node', () => {
     const { stub, s1 } = await start(hang);
     s1.receive({ payload: ALERTS[0] });
     await until(() => stub.seen.length === 1, 'the request to reach the server');
-    await untilStatus('s1', { fill: 'blue', shape: 'ring', text: 'sent 0 · waiting 1' });
+    await untilStatus('s1', { fill: 'blue', shape: 'ring', text: 'armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=1)' });
     await settlesWithin(helper.unload(), 5000, 'closing the flow');
     await settlesWithin(closed(stub.sockets[0]), 5000, 'the hanging request to be cancelled');
   });

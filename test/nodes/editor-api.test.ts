@@ -195,11 +195,11 @@ describe('editor admin endpoints', () => {
     it('refuses what is not an alert, and an unknown sample, with the reason', async () => {
       await start(answer(200, 'ok'));
       const notJson = await helper.request().post('/armor-slack/preview').send({ alert: '{"rule":' }).expect(400);
-      assert.match(notJson.body.error, /^the alert is not JSON: /);
+      assert.match(notJson.body.error, /^armor-delivery\.errors\.alertNotJson\(error=.+\)$/);
       const noRule = await helper.request().post('/armor-pagerduty/preview').send({ alert: { full_log: 'x' } }).expect(400);
-      assert.equal(noRule.body.error, 'not an alert: an alert is a JSON object with a "rule" object');
+      assert.equal(noRule.body.error, 'armor-delivery.errors.notAnAlert');
       const unknown = await helper.request().post('/armor-slack/preview').send({ sample: 'nope' }).expect(400);
-      assert.equal(unknown.body.error, 'no sample alert "nope"');
+      assert.equal(unknown.body.error, 'armor-delivery.errors.noSample(sample="nope")');
     });
   });
 
@@ -297,7 +297,7 @@ describe('editor admin endpoints', () => {
     it('says why nothing was sent when the node has no config node, and 404 for a node that is not deployed', async () => {
       const stub = await start(answer(200, 'ok'));
       const res = await helper.request().post('/armor-slack/lonely/test').send({}).expect(200);
-      assert.deepEqual(res.body, { ok: false, kind: 'refused', error: 'no config node is selected' });
+      assert.deepEqual(res.body, { ok: false, kind: 'refused', error: 'armor-delivery.errors.noConfig' });
       await helper.request().post('/armor-slack/nope/test').send({}).expect(404);
       await helper.request().post('/armor-pagerduty/s1/test').send({}).expect(404); // a Slack node is not a PagerDuty node
       assert.equal(stub.seen.length, 0);

@@ -5,12 +5,14 @@
  * Node-RED 4.1 on Node.js 22, and Node-RED 5 on Node.js 24, the one it recommends (those two
  * installed from the npm registry by the launcher, cached in node_modules/.cache). What the
  * runtime registers and serves to the editor: node types, icons, templates, help, messages,
- * examples.
+ * node settings, resources, examples.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { camelType } from '../../nodes/lib/migrate';
+import { ENV_REFERENCE } from '../../src/config/env';
 import { launcher, type RedProcess, type Runtime } from '../lib/launcher';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -105,7 +107,7 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
     });
 
     it('serves the editor code shared by the dialogs from resources/, byte for byte, where the node files load it', async () => {
-      assert.deepEqual(RESOURCES, ['armor-editor.js', 'armor-integration-editor.js']);
+      assert.deepEqual(RESOURCES, ['armor-contracts.js', 'armor-editor.js', 'armor-integration-editor.js']);
       const html = await (await get('/nodes', 'text/html')).text();
       for (const file of RESOURCES) {
         const route = `resources/${PKG.name}/${file}`;
@@ -115,6 +117,13 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
         assert.match(res.headers.get('content-type') ?? '', /javascript/, route);
         assert.equal(await res.text(), fs.readFileSync(path.join(ROOT, 'resources', file), 'utf8'), route);
       }
+    });
+
+    it('offers the editor the runtime\'s versions and defaults in /settings', async () => {
+      const settings = (await (await get('/settings')).json()) as Record<string, unknown>;
+      for (const type of OUR_TYPES) assert.equal(settings[`${camelType(type)}Version`], 1, type);
+      assert.deepEqual(settings.armorSlackWebhookDefaults, { rate: 1, burst: 3, deadline: 3600, digestAbove: 5, maxQueue: 100000, maxQueueMB: 256 });
+      assert.equal(settings.armorSlackWebhookEnvReference, ENV_REFERENCE.source);
     });
 
     it('lists the example flows under Import > Examples, each served as the file in examples/', async () => {

@@ -41,8 +41,8 @@ export const slack: DeliveryService = {
   },
   accepted: (status, text) => status === 200 && text.trim() === 'ok',
   reason({ status, error = '' }) {
-    if (status === 404 && /no_service|invalid_token/.test(error)) return 'webhook revoked';
-    if (status === 410) return /archived/.test(error) ? 'channel archived' : 'webhook gone';
+    if (status === 404 && /no_service|invalid_token/.test(error)) return 'webhookRevoked';
+    if (status === 410) return /archived/.test(error) ? 'channelArchived' : 'webhookGone';
     return undefined;
   },
   message: (parcel) => renderSlack(parcel),
