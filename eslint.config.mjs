@@ -38,6 +38,8 @@ export default tseslint.config(
     // literal as the text of setStatus / fail (nodes/lib/node-kit.ts) or node.status is refused
     files: ['nodes/**/*.ts'],
     rules: {
+      // `const node = this` is how a Node-RED node's constructor names itself for its callbacks
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
       'no-restricted-syntax': [
         'error',
         ...[
@@ -51,7 +53,7 @@ export default tseslint.config(
   {
     // editor code served from resources/: it runs in the browser, beside the editor's RED and jQuery
     files: ['resources/**/*.js'],
-    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' } },
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly', armorContracts: 'readonly', ArmorEditor: 'writable' } },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

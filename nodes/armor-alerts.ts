@@ -77,7 +77,7 @@ export = (RED: NodeAPI) => {
     // ---- the file
     let reader: TailReader | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
-    const checkpoints = new CheckpointStore(checkpointFile(RED.settings.userDir as string | undefined, node.id));
+    const checkpoints = new CheckpointStore(checkpointFile(RED.settings.userDir, node.id));
     const save = (now: number) => {
       try {
         checkpoints.save(now, reader?.checkpoint());

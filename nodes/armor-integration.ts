@@ -13,6 +13,7 @@ import { isAlert } from '../src/source/lines';
 import { rowsToXml, type IntegrationRow } from '../src/config/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S } from './lib/delivery-node';
+import { integrationEditorApi } from './lib/editor-api';
 import { migrateNode, versioned } from './lib/migrate';
 import { brief, setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
 import { migrations } from './migrations/armor-integration';
@@ -64,7 +65,7 @@ function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult & { blocks?:
   try {
     return Promise.resolve(def.mode === 'xml' ? locateIntegrations(def.xml ?? '') : parseIntegrations(configText(def).text));
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }
 
@@ -81,7 +82,6 @@ export = (RED: NodeAPI) => {
     let active: Active | null = null;
     let received = 0;
     let routed = 0;
-    let notAlerts = 0;
     let warnedNotAlert = false;
 
     const render = () => {
@@ -183,7 +183,6 @@ export = (RED: NodeAPI) => {
       received++;
       const alert = msg.payload;
       if (!isAlert(alert)) {
-        notAlerts++;
         if (!warnedNotAlert) {
           warnedNotAlert = true;
           node.warn(RED._('armor-integration.errors.notAlert'));
@@ -198,7 +197,7 @@ export = (RED: NodeAPI) => {
       const count = route.into(alert, hits);
       for (let j = 0; j < count; j++) {
         const k = hits[j];
-        if (j > 0) out[k] = { ...msg, integration: infos[k] } as NodeMessage;
+        if (j > 0) out[k] = { ...msg, integration: infos[k] };
         else {
           (msg as NodeMessage & { integration?: IntegrationInfo }).integration = infos[k];
           out[k] = msg;
@@ -257,5 +256,5 @@ export = (RED: NodeAPI) => {
       if (!res.headersSent) res.status(500).json({ error: e.message });
     });
   });
-  (require('./lib/editor-api') as typeof import('./lib/editor-api')).integrationEditorApi(RED); // import, sample alerts
+  integrationEditorApi(RED); // import, sample alerts
 };

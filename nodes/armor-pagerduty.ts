@@ -29,7 +29,7 @@ export = (RED: NodeAPI) => {
       config,
       custom: (msg) => msg.event_action !== undefined && msg.event_action !== 'trigger',
       check(msg) {
-        if (msg.event_action !== undefined && !ACTIONS.includes(String(msg.event_action))) {
+        if (msg.event_action !== undefined && !(typeof msg.event_action === 'string' && ACTIONS.includes(msg.event_action))) {
           return RED._('armor-pagerduty.errors.eventAction', { action: JSON.stringify(msg.event_action) });
         }
         return undefined;

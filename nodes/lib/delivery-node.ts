@@ -164,7 +164,7 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   const sweeper = dedup
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
-          const refusal = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
+          const refusal = accept({ payload: held.last, _msgid: '' }, { ...spec.render, similar: held.similar, since: held.since, summary: true });
           if (refusal) node.error(clean(RED._('armor-delivery.errors.summary', { service, count: held.similar, reason: refusal.reason })));
           else counts.queued++;
         }

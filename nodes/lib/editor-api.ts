@@ -80,7 +80,7 @@ function alertOf(RED: NodeAPI, body: { alert?: unknown; sample?: unknown }): { a
     return { alert: wanted.alert, sample: wanted.id };
   }
   if (!isAlert(alert)) return { error: RED._('armor-delivery.errors.notAnAlert') };
-  return { alert: alert as Record<string, unknown> };
+  return { alert };
 }
 
 function parcelOf(alert: unknown, render: Parcel['render'], dedupKey?: string): Parcel {
@@ -171,7 +171,7 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
       return;
     }
     const rule = found.alert.rule as Record<string, unknown>;
-    const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
+    const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + (typeof rule.description === 'string' ? rule.description : '') } };
     const parcel = parcelOf(alert, spec.render, service.editor.testDedupKey?.(found.sample ?? 'alert'));
     const secrets = endpointSecrets(target.url, target.routingKey);
     // the config node's own shape of the service when it has one (a PagerDuty service's client_url)
@@ -179,7 +179,7 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
         const outcome = result.status ? RED._('armor-delivery.log.testHttp', { kind: result.kind, status: result.status }) : result.kind;
-        node!.log(RED._('armor-delivery.log.test', { sample: found.sample ?? RED._('armor-delivery.log.pasted'), outcome }));
+        node.log(RED._('armor-delivery.log.test', { sample: found.sample ?? RED._('armor-delivery.log.pasted'), outcome }));
         res.json({ ok: result.kind === 'ok', kind: result.kind, status: result.status, error: clean(result.error), answer: clean(result.body) });
       },
       (e: Error) => res.status(500).json({ error: redact(e.message, secrets) }),

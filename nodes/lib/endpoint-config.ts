@@ -66,7 +66,7 @@ export function startEndpoint(
   service: DeliveryService,
 ): void {
   node.service = service;
-  const userDir = (RED.settings.userDir as string | undefined) ?? path.join(os.homedir(), '.node-red');
+  const userDir = RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
   try {
     node.runtime = new Endpoint({
       service,

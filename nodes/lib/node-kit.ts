@@ -48,7 +48,7 @@ export function fail(
 ): void {
   setStatus(node, 'red', 'ring', short);
   if (failedOutput) {
-    const out: Array<NodeMessage | null> = new Array(failedOutput.outputs).fill(null);
+    const out = new Array<NodeMessage | null>(failedOutput.outputs).fill(null);
     const failed = msg as NodeMessage & { error?: unknown };
     failed.error = { message: error.message, ...(failedOutput.detail ?? {}) };
     out[failedOutput.index] = failed;

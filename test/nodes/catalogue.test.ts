@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { slack } from '../src/services/slack';
+import { slack } from '../../src/services/slack';
 
-const NODES = path.join(__dirname, '..', 'nodes');
+const NODES = path.join(__dirname, '..', '..', 'nodes');
 const TYPES = ['armor-alerts', 'armor-integration', 'armor-slack', 'armor-slack-webhook', 'armor-pagerduty', 'armor-pagerduty-service'];
 const DELIVERY = ['armor-slack', 'armor-pagerduty'];
 const CONFIG = ['armor-slack-webhook', 'armor-pagerduty-service'];

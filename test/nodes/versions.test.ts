@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { calls, collect, helper, nodeModule, sampleAlerts, sleep, statuses, until } from './lib/red';
-import { ENV_REFERENCE } from '../src/config/env';
-import { answer, startStub, type Stub } from './lib/stub-server';
+import { calls, collect, helper, nodeModule, sampleAlerts, sleep, statuses, until } from '../lib/red';
+import { ENV_REFERENCE } from '../../src/config/env';
+import { answer, startStub, type Stub } from '../lib/stub-server';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const TYPES = ['armor-alerts', 'armor-integration', 'armor-slack', 'armor-slack-webhook', 'armor-pagerduty', 'armor-pagerduty-service'];
 const MODULES = TYPES.map(nodeModule);
 const DEMO = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'demo-local-receivers.json'), 'utf8')) as Array<Record<string, any>>;
@@ -124,7 +124,6 @@ describe('node versions (real Node-RED, the demo example flow)', () => {
     it('offers the current version of each node, the runtime\'s defaults and the ${ENV} pattern as node settings (RED.settings.*)', () => {
       const exported: Record<string, unknown> = {};
       // what Node-RED puts into the editor's /settings (the module has no types)
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       (require('@node-red/runtime/lib/settings') as { exportNodeSettings(s: object): void }).exportNodeSettings(exported);
       const ours = Object.fromEntries(Object.entries(exported).filter(([k]) => k.startsWith('armor')));
       assert.deepEqual(ours, {

@@ -1,7 +1,7 @@
 /** nodes/lib/migrate.ts: how a node's saved properties are brought to the current version. */
 import assert from 'node:assert/strict';
 import redUtil from '@node-red/util';
-import { camelType, currentVersion, migrate, versionOf, type Migration } from '../nodes/lib/migrate';
+import { camelType, currentVersion, migrate, versionOf, type Migration } from '../../nodes/lib/migrate';
 
 /** Three steps that each leave a trace, so that order and repetition show. */
 const THREE: Migration[] = [

@@ -13,7 +13,7 @@ describe('lint: a literal status text in nodes/ fails', () => {
   let rule: unknown;
   before(async () => {
     // the rule as eslint.config.mjs applies it to a node file
-    const config = (await new ESLint({ cwd: path.join(__dirname, '..') }).calculateConfigForFile('nodes/armor-alerts.ts')) as { rules?: Record<string, unknown> } | undefined;
+    const config = (await new ESLint({ cwd: path.join(__dirname, '..', '..') }).calculateConfigForFile('nodes/armor-alerts.ts')) as { rules?: Record<string, unknown> } | undefined;
     rule = config?.rules?.['no-restricted-syntax'];
     assert.ok(rule, 'eslint.config.mjs has a no-restricted-syntax rule for nodes/');
   });
