@@ -53,7 +53,16 @@ export default tseslint.config(
   {
     // editor code served from resources/: it runs in the browser, beside the editor's RED and jQuery
     files: ['resources/**/*.js'],
-    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly', armorContracts: 'readonly', ArmorEditor: 'writable' } },
+    languageOptions: {
+      globals: {
+        ...globals.browser,
+        RED: 'readonly',
+        $: 'readonly',
+        jQuery: 'readonly',
+        armorContracts: 'readonly',
+        ArmorEditor: 'writable',
+      },
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -58,17 +58,31 @@ async function slackStandIn(): Promise<SlackStandIn> {
   const port = (server.address() as net.AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/services/T000/B000/BENCHSECRET`,
-    get posts() { return state.posts; },
-    get refused() { return state.refused; },
-    get represented() { return state.represented; },
-    close: () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r(undefined))); },
+    get posts() {
+      return state.posts;
+    },
+    get refused() {
+      return state.refused;
+    },
+    get represented() {
+      return state.represented;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r(undefined)));
+    },
   };
 }
 
 function alert(i: number): Record<string, unknown> {
   return {
     timestamp: new Date().toISOString(),
-    rule: { level: 5 + (i % 8), description: `sshd: authentication failed (${i})`, id: String(5700 + (i % 20)), groups: ['syslog', 'sshd', 'authentication_failed'] },
+    rule: {
+      level: 5 + (i % 8),
+      description: `sshd: authentication failed (${i})`,
+      id: String(5700 + (i % 20)),
+      groups: ['syslog', 'sshd', 'authentication_failed'],
+    },
     agent: { id: String(1 + (i % 30)).padStart(3, '0'), name: `web-${i % 30}`, ip: `10.0.0.${i % 250}` },
     manager: { name: 'armor-manager' },
     id: `${Math.floor(Date.now() / 1000)}.${i}`,
@@ -96,7 +110,11 @@ async function ours(): Promise<Record<string, number>> {
   const rss0 = process.memoryUsage().rss;
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: { ...slackService, message: (p) => buildSlackMessage(p.msg.payload), digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)) },
+    service: {
+      ...slackService,
+      message: (p) => buildSlackMessage(p.msg.payload),
+      digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
+    },
     dir,
     policy: slackService.policy,
     limits: { maxEntries: 1_000_000 },
@@ -118,7 +136,14 @@ async function ours(): Promise<Record<string, number>> {
   endpoint.close();
   await slack.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { represented: slack.represented, posts: slack.posts, refused429: slack.refused, failed, wallMs: wall, peakRssGrowthMB: Number(mb(peak - rss0)) };
+  return {
+    represented: slack.represented,
+    posts: slack.posts,
+    refused429: slack.refused,
+    failed,
+    wallMs: wall,
+    peakRssGrowthMB: Number(mb(peak - rss0)),
+  };
 }
 
 async function naive(): Promise<Record<string, number>> {
@@ -128,7 +153,9 @@ async function naive(): Promise<Record<string, number>> {
   const started = Date.now();
   // one post per alert as it arrives, as the manager's daemon does (a process per alert)
   const results = await Promise.all(
-    Array.from({ length: STORM }, (_, i) => postJson(slackService, slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null })),
+    Array.from({ length: STORM }, (_, i) =>
+      postJson(slackService, slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null }),
+    ),
   );
   const wall = Date.now() - started;
   const peak = mem.peak();
@@ -156,7 +183,11 @@ async function waiting(): Promise<Record<string, number>> {
   const before = process.memoryUsage();
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: { ...slackService, message: (p) => buildSlackMessage(p.msg.payload), digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)) },
+    service: {
+      ...slackService,
+      message: (p) => buildSlackMessage(p.msg.payload),
+      digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
+    },
     dir,
     policy: slackService.policy,
     limits: { maxEntries: WAITING + 1, maxBytes: 2 * 1024 * 1024 * 1024 },

@@ -110,7 +110,7 @@ export = (RED: NodeAPI) => {
     /** A config that could not be read: the one in force stays; the status says why. */
     function refused(e: unknown): void {
       const known = e instanceof ConfigFileError;
-      const reason = known ? e.reason : (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      const reason = known ? e.reason : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
       node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
       setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: brief(known ? e.brief : reason) }));
     }
@@ -119,7 +119,10 @@ export = (RED: NodeAPI) => {
     function apply(result: ParseResult, origin: string): void {
       for (const w of result.warnings) node.warn(RED._('armor-integration.warnings.config', { origin, message: w.message }));
       for (const i of result.integrations) {
-        for (const [tag, value] of [['hook_url', i.hookUrl], ['api_key', i.apiKey]] as const) {
+        for (const [tag, value] of [
+          ['hook_url', i.hookUrl],
+          ['api_key', i.apiKey],
+        ] as const) {
           if (value !== undefined && unsetEnvReference(value) === undefined) {
             node.warn(RED._('armor-integration.warnings.secret', { block: i.index + 1, name: i.name, tag }));
           }
@@ -239,22 +242,23 @@ export = (RED: NodeAPI) => {
   // (`blocks`: offsets, names, no values), so that the editor never reads XML itself.
   RED.httpAdmin.post('/armor-integration/check', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const body = (req.body ?? {}) as IntegrationNodeDef & { alert?: unknown };
-    parsedConfig(body).then(
-      (result) => {
-        const verdicts =
-          body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
-        // secrets stay out of the answer: the editor only needs to know one was given
-        const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
-          ...rest,
-          hasHookUrl: hookUrl !== undefined,
-          hasApiKey: apiKey !== undefined,
-        }));
-        res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts, blocks: result.blocks });
-      },
-      (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
-    ).catch((e: Error) => {
-      if (!res.headersSent) res.status(500).json({ error: e.message });
-    });
+    parsedConfig(body)
+      .then(
+        (result) => {
+          const verdicts = body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
+          // secrets stay out of the answer: the editor only needs to know one was given
+          const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
+            ...rest,
+            hasHookUrl: hookUrl !== undefined,
+            hasApiKey: apiKey !== undefined,
+          }));
+          res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts, blocks: result.blocks });
+        },
+        (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
+      )
+      .catch((e: Error) => {
+        if (!res.headersSent) res.status(500).json({ error: e.message });
+      });
   });
   integrationEditorApi(RED); // import, sample alerts
 };

@@ -26,8 +26,11 @@ export = (RED: NodeAPI) => {
     // a flow saved before client_url existed has none: no client_url, as before
     const clientUrl = typeof def.client_url === 'string' ? def.client_url.trim() : '';
     const clientProblem = clientUrlProblem(clientUrl);
-    const service: DeliveryService = clientUrl ? { ...pagerduty, message: (parcel, target) => renderPagerDuty(parcel, target.routingKey ?? '', clientUrl) } : pagerduty;
-    this.endpoint = () => ('problem' in where ? where : clientProblem ? { problem: clientProblem } : serviceTarget(where, this.credentials?.routingKey));
+    const service: DeliveryService = clientUrl
+      ? { ...pagerduty, message: (parcel, target) => renderPagerDuty(parcel, target.routingKey ?? '', clientUrl) }
+      : pagerduty;
+    this.endpoint = () =>
+      'problem' in where ? where : clientProblem ? { problem: clientProblem } : serviceTarget(where, this.credentials?.routingKey);
     if (clientProblem) this.error(clientProblem);
     startEndpoint(RED, this, def, service);
   }

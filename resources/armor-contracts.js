@@ -10,13 +10,20 @@
 (function () {
   /** armor-slack-webhook → armorSlackWebhook (as Node-RED names node settings). */
   function camel(type) {
-    var words = String(type).replace(/[^a-zA-Z0-9]/g, ' ').trim().replace(/ +/g, ' ');
-    var joined = words.replace(/ ./g, function (s) { return s.charAt(1).toUpperCase(); });
+    var words = String(type)
+      .replace(/[^a-zA-Z0-9]/g, ' ')
+      .trim()
+      .replace(/ +/g, ' ');
+    var joined = words.replace(/ ./g, function (s) {
+      return s.charAt(1).toUpperCase();
+    });
     return joined.charAt(0).toLowerCase() + joined.slice(1);
   }
 
   /** RED.settings.<type><name>: Version, Defaults, EnvReference. */
-  function setting(type, name) { return RED.settings[camel(type) + name]; }
+  function setting(type, name) {
+    return RED.settings[camel(type) + name];
+  }
 
   function placeholders(node, prefix) {
     var defaults = setting(node.type, 'Defaults') || {};
@@ -31,28 +38,39 @@
     var saved = node.version === undefined || node.version === null || node.version === '' ? 0 : Number(node.version);
     if (current === undefined || saved >= current) return;
     var def = { id: node.id, type: node.type };
-    Object.keys(node._def.defaults).forEach(function (key) { def[key] = node[key]; });
-    $.ajax({ url: 'armor-integrations/migrate/' + node.type, type: 'POST', contentType: 'application/json', data: JSON.stringify(def) })
-      .done(function (res) {
-        Object.keys(node._def.defaults).forEach(function (key) {
-          if (key === 'version' || !(key in res.def) || JSON.stringify(res.def[key]) === JSON.stringify(def[key])) return;
-          var input = $('#' + prefix + '-' + key);
-          if (input.length && typeof res.def[key] !== 'object') input.val(res.def[key]).trigger('change');
-        });
-        // saved with the node like any field of the form
-        var version = $('#' + prefix + '-version');
-        if (!version.length) version = $('<input type="hidden">').attr('id', prefix + '-version').insertAfter($('#' + prefix + '-name'));
-        version.val(res.def.version);
+    Object.keys(node._def.defaults).forEach(function (key) {
+      def[key] = node[key];
+    });
+    $.ajax({
+      url: 'armor-integrations/migrate/' + node.type,
+      type: 'POST',
+      contentType: 'application/json',
+      data: JSON.stringify(def),
+    }).done(function (res) {
+      Object.keys(node._def.defaults).forEach(function (key) {
+        if (key === 'version' || !(key in res.def) || JSON.stringify(res.def[key]) === JSON.stringify(def[key])) return;
+        var input = $('#' + prefix + '-' + key);
+        if (input.length && typeof res.def[key] !== 'object') input.val(res.def[key]).trigger('change');
       });
+      // saved with the node like any field of the form
+      var version = $('#' + prefix + '-version');
+      if (!version.length)
+        version = $('<input type="hidden">')
+          .attr('id', prefix + '-version')
+          .insertAfter($('#' + prefix + '-name'));
+      version.val(res.def.version);
+    });
   }
 
   window.armorContracts = {
     setting: setting,
     /** The `${NAME}` reference pattern of the runtime (src/config/env.ts ENV_REFERENCE). */
-    envReference: function (type) { return new RegExp(setting(type, 'EnvReference')); },
+    envReference: function (type) {
+      return new RegExp(setting(type, 'EnvReference'));
+    },
     open: function (node, prefix) {
       placeholders(node, prefix);
       migrate(node, prefix);
-    }
+    },
   };
 })();

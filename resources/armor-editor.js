@@ -18,7 +18,7 @@
   'use strict';
   // every node's .html loads this file (the first load is the one), beside armor-integration-editor.js
   // for the integration node, in any order: whichever comes first makes the namespace
-  var ArmorEditor = window.ArmorEditor = window.ArmorEditor || {};
+  var ArmorEditor = (window.ArmorEditor = window.ArmorEditor || {});
   if (ArmorEditor.delivery) return;
 
   var ERROR_COLOUR = 'var(--red-ui-text-color-error, #c00)';
@@ -31,13 +31,18 @@
   /** The bundled sample alerts, fetched once per page. */
   function loadSamples(done) {
     if (samples) return done(samples);
-    $.getJSON('armor-integrations/samples').done(function (list) { samples = list; done(list); });
+    $.getJSON('armor-integrations/samples').done(function (list) {
+      samples = list;
+      done(list);
+    });
   }
 
   /** Fills `select` with one option per sample alert; calls `done` once they are there. */
   function sampleOptions(select, done) {
     loadSamples(function (list) {
-      list.forEach(function (s) { $('<option/>').val(s.id).text(s.label).appendTo(select); });
+      list.forEach(function (s) {
+        $('<option/>').val(s.id).text(s.label).appendTo(select);
+      });
       if (done) done(list);
     });
   }
@@ -48,10 +53,14 @@
    * A notification's content as text: RED.notify renders a string as HTML, and the answer
    * comes from the service (any URL, for a custom endpoint), so it must never be markup.
    */
-  function asText(text) { return $('<p/>').text(text); }
+  function asText(text) {
+    return $('<p/>').text(text);
+  }
 
   /** The reason a failed admin request gives, or its HTTP status. */
-  function failure(xhr) { return (xhr.responseJSON && xhr.responseJSON.error) || 'HTTP ' + xhr.status; }
+  function failure(xhr) {
+    return (xhr.responseJSON && xhr.responseJSON.error) || 'HTTP ' + xhr.status;
+  }
 
   /**
    * Sends one sample alert through the deployed node `node` of `type` (POST <type>/:id/test)
@@ -65,7 +74,12 @@
       RED.notify(asText(text), options);
       if (shown) shown.text(text).css('color', ok ? OK_COLOUR : ERROR_COLOUR);
     };
-    $.ajax({ url: type + '/' + node.id + '/test', type: 'POST', contentType: 'application/json', data: JSON.stringify(sample ? { sample: sample } : {}) })
+    $.ajax({
+      url: type + '/' + node.id + '/test',
+      type: 'POST',
+      contentType: 'application/json',
+      data: JSON.stringify(sample ? { sample: sample } : {}),
+    })
       .done(function (res) {
         var text = res.ok
           ? node._(type + '.test.ok', { status: res.status, answer: res.answer || '' })
@@ -89,40 +103,61 @@
    */
   function delivery(type, options) {
     var inputs = options.inputs || [];
-    var el = function (part) { return $('#' + type + '-' + part); };
+    var el = function (part) {
+      return $('#' + type + '-' + part);
+    };
 
     function preview() {
       if (!el('sample').val()) return; // samples not loaded yet
       var body = { sample: el('sample').val() };
-      inputs.forEach(function (name) { body[name] = $('#node-input-' + name).val(); });
+      inputs.forEach(function (name) {
+        body[name] = $('#node-input-' + name).val();
+      });
       $.ajax({ url: type + '/preview', type: 'POST', contentType: 'application/json', data: JSON.stringify(body) })
-        .done(function (res) { el('preview').text(JSON.stringify(res[options.shows], null, 2)); })
-        .fail(function (xhr) { el('preview').text(failure(xhr)); });
+        .done(function (res) {
+          el('preview').text(JSON.stringify(res[options.shows], null, 2));
+        })
+        .fail(function (xhr) {
+          el('preview').text(failure(xhr));
+        });
     }
 
     return {
       button: {
-        enabled: function () { return !this.changed; },
+        enabled: function () {
+          return !this.changed;
+        },
         onclick: function () {
           if (this.changed) {
             return RED.notify(RED._('notification.warning', { message: RED._('notification.warnings.undeployedChanges') }), 'warning');
           }
           sendTest(type, this);
-        }
+        },
       },
       /** The dialog's part: call from oneditprepare with the node. */
       prepare: function (node) {
         sampleOptions(el('sample'), preview);
-        el('sample').add(inputs.map(function (name) { return '#node-input-' + name; }).join(', ')).on('change', preview);
+        el('sample')
+          .add(
+            inputs
+              .map(function (name) {
+                return '#node-input-' + name;
+              })
+              .join(', '),
+          )
+          .on('change', preview);
         // the test uses the deployed node (its config node as deployed), like the inject button
         var deployed = !node.changed;
-        el('test').prop('disabled', !deployed).toggleClass('disabled', !deployed).on('click', function (e) {
-          e.preventDefault();
-          if ($(this).prop('disabled')) return;
-          sendTest(type, node, el('sample').val(), el('test-result').text('…').css('color', ''));
-        });
+        el('test')
+          .prop('disabled', !deployed)
+          .toggleClass('disabled', !deployed)
+          .on('click', function (e) {
+            e.preventDefault();
+            if ($(this).prop('disabled')) return;
+            sendTest(type, node, el('sample').val(), el('test-result').text('…').css('color', ''));
+          });
         if (!deployed) el('test-result').text(node._(type + '.test.deployFirst'));
-      }
+      },
     };
   }
 
@@ -140,7 +175,7 @@
     '  <div class="form-row">',
     '    <button type="button" id="@-test" class="red-ui-button"><i class="fa fa-paper-plane"></i> <span data-i18n="@.label.test"></span></button>',
     '    <span id="@-test-result" style="margin-left: 8px"></span>',
-    '  </div>'
+    '  </div>',
   ].join('\n');
 
   /**
@@ -173,18 +208,24 @@
       icon: type + '.svg',
       align: 'right',
       paletteLabel: o.paletteLabel,
-      inputLabels: function () { return this._(type + '.label.input'); },
-      outputLabels: function (i) { return this._(type + (i === 0 ? '.label.sent' : '.label.failed')); },
+      inputLabels: function () {
+        return this._(type + '.label.input');
+      },
+      outputLabels: function (i) {
+        return this._(type + (i === 0 ? '.label.sent' : '.label.failed'));
+      },
       label: function () {
         var config = RED.nodes.node(this[o.config]);
         return this.name || (config && config.name ? o.paletteLabel + ': ' + config.name : type);
       },
-      labelStyle: function () { return this.name ? 'node_label_italic' : ''; },
+      labelStyle: function () {
+        return this.name ? 'node_label_italic' : '';
+      },
       button: parts.button,
       oneditprepare: function () {
         armorContracts.open(this, 'node-input');
         parts.prepare(this);
-      }
+      },
     };
   }
 
@@ -195,11 +236,32 @@
    * input, the text after it; labels are keys of the config node's catalogue, <type>.label.*).
    */
   var PACING = {
-    rate: { icon: 'fa-tachometer', label: 'rate', input: 'step="0.1" min="0.01" style="width: 70px"', after: ' <span data-i18n="@.label.perSecond"></span>,\n    <span data-i18n="@.label.burst"></span> <input type="number" id="node-config-input-burst" min="1" style="width: 60px">' },
-    digestAbove: { icon: 'fa-compress', label: 'digest', input: 'min="1" style="width: 70px"', after: ' <span data-i18n="@.label.waiting"></span>' },
+    rate: {
+      icon: 'fa-tachometer',
+      label: 'rate',
+      input: 'step="0.1" min="0.01" style="width: 70px"',
+      after:
+        ' <span data-i18n="@.label.perSecond"></span>,\n    <span data-i18n="@.label.burst"></span> <input type="number" id="node-config-input-burst" min="1" style="width: 60px">',
+    },
+    digestAbove: {
+      icon: 'fa-compress',
+      label: 'digest',
+      input: 'min="1" style="width: 70px"',
+      after: ' <span data-i18n="@.label.waiting"></span>',
+    },
     deadline: { icon: 'fa-hourglass-end', label: 'deadline', input: 'min="1" style="width: 90px"', after: ' s' },
-    maxQueue: { icon: 'fa-database', label: 'maxQueue', input: 'min="1" style="width: 110px"', after: ' <span data-i18n="@.label.alerts"></span>' },
-    maxQueueMB: { icon: 'fa-hdd-o', label: 'maxQueueMB', input: 'min="1" style="width: 90px"', after: ' <span data-i18n="@.label.megabytes"></span>' }
+    maxQueue: {
+      icon: 'fa-database',
+      label: 'maxQueue',
+      input: 'min="1" style="width: 110px"',
+      after: ' <span data-i18n="@.label.alerts"></span>',
+    },
+    maxQueueMB: {
+      icon: 'fa-hdd-o',
+      label: 'maxQueueMB',
+      input: 'min="1" style="width: 90px"',
+      after: ' <span data-i18n="@.label.megabytes"></span>',
+    },
   };
 
   /**
@@ -209,7 +271,9 @@
    */
   function pacingDefaults(names) {
     var defaults = {};
-    names.forEach(function (name) { defaults[name] = { value: '', validate: RED.validators.number(true) }; });
+    names.forEach(function (name) {
+      defaults[name] = { value: '', validate: RED.validators.number(true) };
+    });
     return defaults;
   }
 
@@ -218,14 +282,34 @@
    * `<div class="armor-pacing"></div>` (see fillTemplate). Call it before registering the type.
    */
   function pacingFields(type, fields) {
-    fillTemplate(type, 'armor-pacing', fields.map(function (name) {
-      var f = PACING[name];
-      var id = 'node-config-input-' + name;
-      return '<div class="form-row">\n' +
-        '    <label for="' + id + '"><i class="fa ' + f.icon + '"></i> <span data-i18n="@.label.' + f.label + '"></span></label>\n' +
-        '    <input type="number" id="' + id + '" ' + f.input + '>' + f.after + '\n' +
-        '  </div>';
-    }).join('\n  '));
+    fillTemplate(
+      type,
+      'armor-pacing',
+      fields
+        .map(function (name) {
+          var f = PACING[name];
+          var id = 'node-config-input-' + name;
+          return (
+            '<div class="form-row">\n' +
+            '    <label for="' +
+            id +
+            '"><i class="fa ' +
+            f.icon +
+            '"></i> <span data-i18n="@.label.' +
+            f.label +
+            '"></span></label>\n' +
+            '    <input type="number" id="' +
+            id +
+            '" ' +
+            f.input +
+            '>' +
+            f.after +
+            '\n' +
+            '  </div>'
+          );
+        })
+        .join('\n  '),
+    );
   }
 
   $.extend(ArmorEditor, {
@@ -233,6 +317,6 @@
     delivery: delivery,
     deliveryNode: deliveryNode,
     pacingDefaults: pacingDefaults,
-    pacingFields: pacingFields
+    pacingFields: pacingFields,
   });
 })();

@@ -23,7 +23,7 @@
 (function () {
   'use strict';
   // the editor loads a node's scripts side by side, in any order: whichever comes first makes the namespace
-  var ArmorEditor = window.ArmorEditor = window.ArmorEditor || {};
+  var ArmorEditor = (window.ArmorEditor = window.ArmorEditor || {});
   if (ArmorEditor.integration) return;
 
   var NAMES = ['slack', 'pagerduty', 'virustotal', 'shuffle', 'maltiverse', 'custom-'];
@@ -31,14 +31,16 @@
   /** The integrations this package delivers, their node, config node and where the secret goes. */
   var DELIVERY = {
     slack: { type: 'armor-slack', prop: 'webhook', config: 'armor-slack-webhook', credential: 'url', tag: 'hook_url' },
-    pagerduty: { type: 'armor-pagerduty', prop: 'service', config: 'armor-pagerduty-service', credential: 'routingKey', tag: 'api_key' }
+    pagerduty: { type: 'armor-pagerduty', prop: 'service', config: 'armor-pagerduty-service', credential: 'routingKey', tag: 'api_key' },
   };
   var ERROR_COLOUR = 'var(--red-ui-text-color-error, #c00)';
   var OK_COLOUR = '#3a7d2c';
   var WARNING_COLOUR = '#a66f00';
 
   /** The seed's spelling `pagerdty` is the runtime's `pagerduty`. */
-  function normalName(name) { return name === 'pagerdty' ? 'pagerduty' : name; }
+  function normalName(name) {
+    return name === 'pagerdty' ? 'pagerduty' : name;
+  }
 
   function postJson(url, body, options) {
     return $.ajax($.extend({ url: url, type: 'POST', contentType: 'application/json', data: JSON.stringify(body) }, options));
@@ -85,7 +87,9 @@
         });
         RED.view.redraw(true);
       })
-      .always(function () { delete asking[xml]; });
+      .always(function () {
+        delete asking[xml];
+      });
     return undefined;
   }
 
@@ -101,15 +105,24 @@
 
   /** The text cannot be read as XML at all (an error of the document as a whole). */
   function documentFailed(res) {
-    return (res.errors || []).some(function (e) { return e.block < 0; });
+    return (res.errors || []).some(function (e) {
+      return e.block < 0;
+    });
   }
 
   /** The names of the node's integrations, one per output. */
   function names(node) {
-    if (node.mode === 'form') return (node.rules || []).map(function (r) { return r.name; });
+    if (node.mode === 'form')
+      return (node.rules || []).map(function (r) {
+        return r.name;
+      });
     if (node.mode !== 'xml') return [];
     var res = known(node.xml);
-    return res ? (res.blocks || []).map(function (b) { return b.name || ''; }) : [];
+    return res
+      ? (res.blocks || []).map(function (b) {
+          return b.name || '';
+        })
+      : [];
   }
 
   /**
@@ -135,18 +148,26 @@
 
   /** The value of a secret the runtime located in `xml` (its pieces, decoded and trimmed); undefined when empty. */
   function valueAt(xml, secret) {
-    var value = secret.parts.map(function (p) {
-      var text = xml.slice(p.start, p.end);
-      return p.cdata ? text : decodeEntities(text);
-    }).join('').trim();
+    var value = secret.parts
+      .map(function (p) {
+        var text = xml.slice(p.start, p.end);
+        return p.cdata ? text : decodeEntities(text);
+      })
+      .join('')
+      .trim();
     return value === '' ? undefined : value;
   }
 
   /** `xml` with each edit ({ start, end, text }, not overlapping) made, the last first so that the offsets hold. */
   function edited(xml, edits) {
-    return edits.slice().sort(function (a, b) { return b.start - a.start; }).reduce(function (text, e) {
-      return text.slice(0, e.start) + e.text + text.slice(e.end);
-    }, xml);
+    return edits
+      .slice()
+      .sort(function (a, b) {
+        return b.start - a.start;
+      })
+      .reduce(function (text, e) {
+        return text.slice(0, e.start) + e.text + text.slice(e.end);
+      }, xml);
   }
 
   /**
@@ -167,13 +188,28 @@
       var credentials = {};
       credentials[spec.credential] = value;
       var def = RED.nodes.getType(spec.config);
-      var config = { id: RED.nodes.id(), type: spec.config, name: label, version: armorContracts.setting(spec.config, 'Version'), z: '', users: [], credentials: credentials, _def: def };
+      var config = {
+        id: RED.nodes.id(),
+        type: spec.config,
+        name: label,
+        version: armorContracts.setting(spec.config, 'Version'),
+        z: '',
+        users: [],
+        credentials: credentials,
+        _def: def,
+      };
       if (spec.config === 'armor-pagerduty-service') config.region = 'us';
       // the other properties at their defaults (pace, outbox...), or the new node is invalid
-      Object.keys(def.defaults).forEach(function (k) { if (config[k] === undefined) config[k] = JSON.parse(JSON.stringify(def.defaults[k].value)); });
+      Object.keys(def.defaults).forEach(function (k) {
+        if (config[k] === undefined) config[k] = JSON.parse(JSON.stringify(def.defaults[k].value));
+      });
       RED.nodes.add(config);
       moved.push(label);
-      edits.push({ start: secret.start, end: secret.end, text: '<!-- ' + spec.tag + ' moved to the credentials of config node "' + label + '" -->' });
+      edits.push({
+        start: secret.start,
+        end: secret.end,
+        text: '<!-- ' + spec.tag + ' moved to the credentials of config node "' + label + '" -->',
+      });
     });
     return { xml: edited(xml, edits), moved: moved };
   }
@@ -182,7 +218,9 @@
 
   /** The node of `type` wired to output `port` of `node`, if any. */
   function deliveryNodeAt(node, port, type) {
-    var link = RED.nodes.filterLinks({ source: node, sourcePort: port }).filter(function (l) { return l.target.type === type; })[0];
+    var link = RED.nodes.filterLinks({ source: node, sourcePort: port }).filter(function (l) {
+      return l.target.type === type;
+    })[0];
     return link ? link.target : null;
   }
 
@@ -225,23 +263,36 @@
     wanted.forEach(function (w) {
       var spec = DELIVERY[w.name];
       var delivery = {
-        id: RED.nodes.id(), type: spec.type, z: node.z, name: '', version: armorContracts.setting(spec.type, 'Version'),
-        x: node.x, y: node.y, wires: [[], []]
+        id: RED.nodes.id(),
+        type: spec.type,
+        z: node.z,
+        name: '',
+        version: armorContracts.setting(spec.type, 'Version'),
+        x: node.x,
+        y: node.y,
+        wires: [[], []],
       };
       delivery[spec.prop] = w.secret !== undefined ? configFor(w, spec, configs, flow) : '';
-      if (spec.type === 'armor-slack') { delivery.layout = RED.settings.armorSlackDefaults.layout; delivery.dedupWindow = ''; }
+      if (spec.type === 'armor-slack') {
+        delivery.layout = RED.settings.armorSlackDefaults.layout;
+        delivery.dedupWindow = '';
+      }
       flow.push(delivery);
       made.push({ id: delivery.id, port: w.port });
     });
     var event = { t: 'add', nodes: [], links: [], dirty: RED.nodes.dirty() };
     if (!flow.length) return null;
     var result = RED.nodes.import(flow, { markChanged: true, applyNodeDefaults: true });
-    event.nodes = result.nodes.map(function (n) { return n.id; });
+    event.nodes = result.nodes.map(function (n) {
+      return n.id;
+    });
     event.wire = function () {
       RED.view.redraw(true, true); // now: sizes the node for its new label and outputs
       // a column right of the node and of what its outputs are wired to already, a row per output
       var column = node.x + (node.w || 140) / 2 + 180;
-      RED.nodes.filterLinks({ source: node }).forEach(function (l) { column = Math.max(column, l.target.x + (l.target.w || 140) / 2 + 180); });
+      RED.nodes.filterLinks({ source: node }).forEach(function (l) {
+        column = Math.max(column, l.target.x + (l.target.w || 140) / 2 + 180);
+      });
       made.forEach(function (m) {
         var target = RED.nodes.node(m.id);
         target.x = column;
@@ -263,8 +314,15 @@
   /** One labelled input of a row, bound to `row[key]`; the dialog checks again as it is typed. */
   function field(d, row, key, labelKey, placeholder, width) {
     var wrap = $('<span class="armor-field"/>').css({ display: 'inline-block', marginRight: '6px', marginBottom: '4px' });
-    $('<label/>').text(d.node._('armor-integration.label.' + labelKey)).css({ width: 'auto', marginRight: '4px' }).appendTo(wrap);
-    var input = $('<input type="text"/>').addClass('armor-' + key).attr('data-tag', key).css('width', width || '120px').val(row[key] || '');
+    $('<label/>')
+      .text(d.node._('armor-integration.label.' + labelKey))
+      .css({ width: 'auto', marginRight: '4px' })
+      .appendTo(wrap);
+    var input = $('<input type="text"/>')
+      .addClass('armor-' + key)
+      .attr('data-tag', key)
+      .css('width', width || '120px')
+      .val(row[key] || '');
     if (placeholder) input.attr('placeholder', placeholder);
     input.on('input change', d.scheduleCheck).appendTo(wrap);
     return wrap;
@@ -276,7 +334,9 @@
     if (!row.name) row.name = 'slack';
     var top = $('<div/>').appendTo(container);
     $('<span class="armor-output"/>').css({ marginRight: '6px', fontWeight: 'bold' }).appendTo(top);
-    var nameInput = $('<input type="text" list="armor-integration-names" class="armor-name" data-tag="name"/>').css('width', '130px').val(row.name);
+    var nameInput = $('<input type="text" list="armor-integration-names" class="armor-name" data-tag="name"/>')
+      .css('width', '130px')
+      .val(row.name);
     nameInput.on('input change', d.scheduleCheck);
     top.append($('<span/>').css('margin-right', '6px').append(nameInput));
     top.append(field(d, row, 'level', 'level', '0-16', '50px'));
@@ -284,13 +344,20 @@
     var second = $('<div/>').appendTo(container);
     second.append(field(d, row, 'group', 'group', node._('armor-integration.placeholder.group'), '230px'));
     second.append(field(d, row, 'event_location', 'location', node._('armor-integration.placeholder.location'), '170px'));
-    var syntax = $('<select class="armor-location_syntax"/>').css('width', '100px')
+    var syntax = $('<select class="armor-location_syntax"/>')
+      .css('width', '100px')
       .append('<option value="os_regex">OS_Regex</option><option value="os_match">OS_Match</option>')
-      .val(row.location_syntax || 'os_regex').on('change', d.scheduleCheck);
+      .val(row.location_syntax || 'os_regex')
+      .on('change', d.scheduleCheck);
     second.append(syntax);
-    var toggle = $('<a href="#" class="red-ui-button red-ui-button-small armor-more-toggle"/>').text(node._('armor-integration.label.more'));
+    var toggle = $('<a href="#" class="red-ui-button red-ui-button-small armor-more-toggle"/>').text(
+      node._('armor-integration.label.more'),
+    );
     var more = $('<div class="armor-more"/>').hide().appendTo(container);
-    toggle.on('click', function (e) { e.preventDefault(); more.toggle(); });
+    toggle.on('click', function (e) {
+      e.preventDefault();
+      more.toggle();
+    });
     second.append(' ').append(toggle);
     more.append(field(d, row, 'exclude_group', 'excludeGroup', '', '150px'));
     more.append(field(d, row, 'exclude_rule_id', 'excludeRuleId', '', '100px'));
@@ -299,28 +366,53 @@
     more.append(field(d, row, 'max_log', 'maxLog', '165', '50px'));
     more.append(field(d, row, 'timeout', 'timeout', String(RED.settings.armorIntegrationDefaults.timeout), '40px'));
     more.append(field(d, row, 'retries', 'retries', String(RED.settings.armorIntegrationDefaults.retries), '40px'));
-    if (MORE.some(function (k) { return row[k]; })) more.show();
+    if (
+      MORE.some(function (k) {
+        return row[k];
+      })
+    )
+      more.show();
     $('<div class="armor-row-errors"/>').css({ color: ERROR_COLOUR, fontSize: '0.9em' }).appendTo(container);
   }
 
   /** The form's editable list of rows; each row keeps `_port`, the output it had when the dialog opened. */
   function rowList(d) {
-    var changed = function () { renumber(d); d.scheduleCheck(); };
-    d.list = $('#node-input-rules-container').css({ minWidth: '480px' }).editableList({
-      addButton: d.node._('armor-integration.label.add'),
-      removable: true,
-      sortable: true,
-      height: 'auto',
-      addItem: function (container, i, row) { addRow(d, container, row); changed(); },
-      removeItem: changed,
-      sortItems: changed
+    var changed = function () {
+      renumber(d);
+      d.scheduleCheck();
+    };
+    d.list = $('#node-input-rules-container')
+      .css({ minWidth: '480px' })
+      .editableList({
+        addButton: d.node._('armor-integration.label.add'),
+        removable: true,
+        sortable: true,
+        height: 'auto',
+        addItem: function (container, i, row) {
+          addRow(d, container, row);
+          changed();
+        },
+        removeItem: changed,
+        sortItems: changed,
+      });
+    $('<datalist id="armor-integration-names"/>')
+      .append(
+        NAMES.map(function (n) {
+          return $('<option/>').attr('value', n);
+        }),
+      )
+      .appendTo('#dialog-form');
+    (d.node.rules || []).forEach(function (row, k) {
+      d.list.editableList('addItem', $.extend({}, row, { _port: k < d.openedOutputs ? k : undefined }));
     });
-    $('<datalist id="armor-integration-names"/>').append(NAMES.map(function (n) { return $('<option/>').attr('value', n); })).appendTo('#dialog-form');
-    (d.node.rules || []).forEach(function (row, k) { d.list.editableList('addItem', $.extend({}, row, { _port: k < d.openedOutputs ? k : undefined })); });
   }
 
   function renumber(d) {
-    d.list.editableList('items').each(function (k) { $(this).find('.armor-output').text('#' + (k + 1)); });
+    d.list.editableList('items').each(function (k) {
+      $(this)
+        .find('.armor-output')
+        .text('#' + (k + 1));
+    });
   }
 
   function rowsFromForm(d) {
@@ -347,9 +439,16 @@
     var unplaced = [];
     errors.forEach(function (e) {
       var item = e.block >= 0 && items[e.block] ? $(items[e.block]) : $();
-      if (!item.length) { unplaced.push(e); return; }
+      if (!item.length) {
+        unplaced.push(e);
+        return;
+      }
       item.find('.armor-row-errors').append($('<div class="armor-row-error"/>').text(e.message));
-      var input = e.tag ? item.find('[data-tag]').filter(function () { return $(this).attr('data-tag') === e.tag; }) : $();
+      var input = e.tag
+        ? item.find('[data-tag]').filter(function () {
+            return $(this).attr('data-tag') === e.tag;
+          })
+        : $();
       if (input.length) {
         input.addClass('input-error').attr('title', e.message);
         if (input.closest('.armor-more').length) input.closest('.armor-more').show();
@@ -361,7 +460,9 @@
   /** The outputs the node has now: form rows (with the output they had), or the names of the XML as opened. */
   function currentOutputs(d) {
     if ($('#node-input-mode').val() !== 'form') {
-      return names(d.node).map(function (name, k) { return { name: name, port: k < d.openedOutputs ? k : undefined }; });
+      return names(d.node).map(function (name, k) {
+        return { name: name, port: k < d.openedOutputs ? k : undefined };
+      });
     }
     var out = [];
     d.list.editableList('items').each(function () {
@@ -376,20 +477,36 @@
   function explainAlert() {
     var text = String($('#armor-integration-alert').val() || '').trim();
     if (!text) return undefined;
-    try { return { alert: JSON.parse(text) }; } catch (e) { return { error: e.message }; }
+    try {
+      return { alert: JSON.parse(text) };
+    } catch (e) {
+      return { error: e.message };
+    }
   }
 
   /** One block's verdict: passes or fails, and each filter's reason. */
   function showVerdict(d, div, b, entry) {
     var pass = entry.verdict.pass;
     div.addClass(pass ? 'armor-verdict-pass' : 'armor-verdict-fail');
-    $('<div/>').css({ fontWeight: 'bold', color: pass ? OK_COLOUR : ERROR_COLOUR })
-      .text((pass ? '✓ ' : '✗ ') + '#' + (b + 1) + ' ' + entry.integration.name + ': ' + d.node._(pass ? 'armor-integration.explain.passes' : 'armor-integration.explain.fails', { output: b + 1 }))
+    $('<div/>')
+      .css({ fontWeight: 'bold', color: pass ? OK_COLOUR : ERROR_COLOUR })
+      .text(
+        (pass ? '✓ ' : '✗ ') +
+          '#' +
+          (b + 1) +
+          ' ' +
+          entry.integration.name +
+          ': ' +
+          d.node._(pass ? 'armor-integration.explain.passes' : 'armor-integration.explain.fails', { output: b + 1 }),
+      )
       .appendTo(div);
     var checks = $('<ul class="armor-checks"/>').css({ margin: '2px 0 0 18px' }).appendTo(div);
     entry.verdict.checks.forEach(function (c) {
-      $('<li/>').addClass(c.pass ? 'armor-check-pass' : 'armor-check-fail').attr('data-filter', c.filter)
-        .text((c.pass ? '✓ ' : '✗ ') + c.filter + ': ' + c.reason).appendTo(checks);
+      $('<li/>')
+        .addClass(c.pass ? 'armor-check-pass' : 'armor-check-fail')
+        .attr('data-filter', c.filter)
+        .text((c.pass ? '✓ ' : '✗ ') + c.filter + ': ' + c.reason)
+        .appendTo(checks);
     });
     if (!entry.verdict.checks.length) $('<li/>').text(d.node._('armor-integration.explain.noFilter')).appendTo(checks);
   }
@@ -399,17 +516,34 @@
     var box = $('#armor-integration-verdicts').empty();
     if (!found) return;
     if (found.error) {
-      $('<div class="armor-verdict-error"/>').text(d.node._('armor-integration.explain.notJson', { error: found.error })).appendTo(box);
+      $('<div class="armor-verdict-error"/>')
+        .text(d.node._('armor-integration.explain.notJson', { error: found.error }))
+        .appendTo(box);
       return;
     }
     var byBlock = {};
-    (res.integrations || []).forEach(function (integration, k) { byBlock[integration.index] = { integration: integration, verdict: (res.verdicts || [])[k] }; });
-    var blocks = res.integrations.length ? Math.max.apply(null, res.integrations.map(function (x) { return x.index; })) + 1 : 0;
-    (res.errors || []).forEach(function (e) { if (e.block >= blocks) blocks = e.block + 1; });
+    (res.integrations || []).forEach(function (integration, k) {
+      byBlock[integration.index] = { integration: integration, verdict: (res.verdicts || [])[k] };
+    });
+    var blocks = res.integrations.length
+      ? Math.max.apply(
+          null,
+          res.integrations.map(function (x) {
+            return x.index;
+          }),
+        ) + 1
+      : 0;
+    (res.errors || []).forEach(function (e) {
+      if (e.block >= blocks) blocks = e.block + 1;
+    });
     for (var b = 0; b < blocks; b++) {
       var entry = byBlock[b];
-      var div = $('<div class="armor-verdict"/>').attr('data-output', b + 1).css({ marginBottom: '6px' }).appendTo(box);
-      if (!entry || !entry.verdict) div.addClass('armor-verdict-invalid').text('#' + (b + 1) + ': ' + d.node._('armor-integration.explain.invalid'));
+      var div = $('<div class="armor-verdict"/>')
+        .attr('data-output', b + 1)
+        .css({ marginBottom: '6px' })
+        .appendTo(box);
+      if (!entry || !entry.verdict)
+        div.addClass('armor-verdict-invalid').text('#' + (b + 1) + ': ' + d.node._('armor-integration.explain.invalid'));
       else showVerdict(d, div, b, entry);
     }
   }
@@ -423,16 +557,22 @@
     });
     $('#armor-integration-sample').on('change', function () {
       var id = $(this).val();
-      var sample = samples.filter(function (s) { return s.id === id; })[0];
+      var sample = samples.filter(function (s) {
+        return s.id === id;
+      })[0];
       if (sample) $('#armor-integration-alert').val(JSON.stringify(sample.alert, null, 2));
       d.scheduleCheck();
     });
-    ArmorEditor.sampleOptions($('#armor-integration-sample'), function (list) { samples = list; });
+    ArmorEditor.sampleOptions($('#armor-integration-sample'), function (list) {
+      samples = list;
+    });
   }
 
   // ------------------------------------------------------------------ check
 
-  function dialogOpen() { return $('#node-input-rules-container').closest('body').length > 0; }
+  function dialogOpen() {
+    return $('#node-input-rules-container').closest('body').length > 0;
+  }
 
   /** The runtime's messages on what the dialog holds: per row in the form, in the box below otherwise. */
   function showCheck(d, mode, res) {
@@ -443,11 +583,17 @@
       box.append($('<div class="armor-error"/>').css('color', ERROR_COLOUR).text(e.message));
     });
     // the form has no hook_url/api_key: they live in the delivery nodes' config nodes
-    var warnings = (res.warnings || []).filter(function (w) { return mode !== 'form' || (w.tag !== 'hook_url' && w.tag !== 'api_key'); });
-    warnings.forEach(function (w) { box.append($('<div class="armor-warning"/>').css('color', WARNING_COLOUR).text(w.message)); });
+    var warnings = (res.warnings || []).filter(function (w) {
+      return mode !== 'form' || (w.tag !== 'hook_url' && w.tag !== 'api_key');
+    });
+    warnings.forEach(function (w) {
+      box.append($('<div class="armor-warning"/>').css('color', WARNING_COLOUR).text(w.message));
+    });
     if (mode === 'file' && !errors.length) $('#node-input-outputs').val(res.integrations.length);
     var ok = !errors.length;
-    box.prepend($('<div class="armor-summary"/>').text(ok ? '✓ ' + res.integrations.length + ' integration(s)' : '✗ ' + errors.length + ' error(s)'));
+    box.prepend(
+      $('<div class="armor-summary"/>').text(ok ? '✓ ' + res.integrations.length + ' integration(s)' : '✗ ' + errors.length + ' error(s)'),
+    );
   }
 
   /** Asks the runtime to validate (and explain), so the dialog shows the runtime's own messages. */
@@ -474,7 +620,9 @@
    */
   function importPlan(d, res, xml) {
     var blocks = {};
-    (res.blocks || []).forEach(function (b) { blocks[b.index] = b; });
+    (res.blocks || []).forEach(function (b) {
+      blocks[b.index] = b;
+    });
     var current = {};
     var count = {};
     currentOutputs(d).forEach(function (c) {
@@ -504,10 +652,15 @@
   /** What importing one integration does with its delivery node, in words. */
   function deliveryText(d, step, create) {
     var node = d.node;
-    if (!step.spec) return node._('armor-integration.import.noDelivery', { name: step.name }) + (step.dropped ? ' ' + node._('armor-integration.import.secretDropped') : '');
+    if (!step.spec)
+      return (
+        node._('armor-integration.import.noDelivery', { name: step.name }) +
+        (step.dropped ? ' ' + node._('armor-integration.import.secretDropped') : '')
+      );
     if (!create) return node._('armor-integration.import.notCreating');
     if (step.kept) return node._('armor-integration.import.keptNode', { type: step.spec.type });
-    if (step.secret !== undefined) return node._('armor-integration.import.newNodeSecret', { type: step.spec.type, config: step.spec.config, tag: step.spec.tag });
+    if (step.secret !== undefined)
+      return node._('armor-integration.import.newNodeSecret', { type: step.spec.type, config: step.spec.config, tag: step.spec.tag });
     if (step.hasSecret) return node._('armor-integration.import.secretUnread', { type: step.spec.type, tag: step.spec.tag });
     return node._('armor-integration.import.newNodeNoSecret', { type: step.spec.type, tag: step.spec.tag });
   }
@@ -519,26 +672,63 @@
     var create = $('#armor-import-create').prop('checked');
     var box = $('#armor-import-result').empty();
     var failed = {};
-    res.errors.forEach(function (e) { if (e.block >= 0) failed[e.block] = true; });
+    res.errors.forEach(function (e) {
+      if (e.block >= 0) failed[e.block] = true;
+    });
     var skipped = Object.keys(failed).length;
-    $('<div id="armor-import-summary"/>').css('font-weight', 'bold')
-      .text(state.plan.length ? node._('armor-integration.import.found', { count: state.plan.length }) : node._('armor-integration.import.none'))
+    $('<div id="armor-import-summary"/>')
+      .css('font-weight', 'bold')
+      .text(
+        state.plan.length
+          ? node._('armor-integration.import.found', { count: state.plan.length })
+          : node._('armor-integration.import.none'),
+      )
       .appendTo(box);
-    if (skipped) $('<div class="armor-import-skipped"/>').css('color', ERROR_COLOUR).text(node._('armor-integration.import.skipped', { count: skipped })).appendTo(box);
+    if (skipped)
+      $('<div class="armor-import-skipped"/>')
+        .css('color', ERROR_COLOUR)
+        .text(node._('armor-integration.import.skipped', { count: skipped }))
+        .appendTo(box);
     var ol = $('<ol id="armor-import-integrations"/>').css({ margin: '6px 0 6px 24px' }).appendTo(box);
     state.plan.forEach(function (step) {
       var li = $('<li class="armor-import-item"/>').attr('data-name', step.name).appendTo(ol);
-      var filters = Object.keys(step.row).filter(function (k) { return k !== 'name'; }).map(function (k) { return k + '=' + step.row[k]; }).join(', ');
+      var filters = Object.keys(step.row)
+        .filter(function (k) {
+          return k !== 'name';
+        })
+        .map(function (k) {
+          return k + '=' + step.row[k];
+        })
+        .join(', ');
       $('<b/>').text(step.name).appendTo(li);
       li.append(document.createTextNode(' (block #' + (step.block + 1) + (filters ? '; ' + filters : '') + ') · '));
-      li.append(document.createTextNode(step.port === undefined ? node._('armor-integration.import.newOutput') : node._('armor-integration.import.keptOutput', { port: step.port + 1 })));
-      $('<div class="armor-import-delivery"/>').css({ fontSize: '0.9em', opacity: 0.85 }).text(deliveryText(d, step, create)).appendTo(li);
+      li.append(
+        document.createTextNode(
+          step.port === undefined
+            ? node._('armor-integration.import.newOutput')
+            : node._('armor-integration.import.keptOutput', { port: step.port + 1 }),
+        ),
+      );
+      $('<div class="armor-import-delivery"/>')
+        .css({ fontSize: '0.9em', opacity: 0.85 })
+        .text(deliveryText(d, step, create))
+        .appendTo(li);
     });
     res.errors.forEach(function (e) {
-      $('<div class="armor-import-error"/>').attr('data-block', e.block).attr('data-tag', e.tag || '').css('color', ERROR_COLOUR).text(e.message).appendTo(box);
+      $('<div class="armor-import-error"/>')
+        .attr('data-block', e.block)
+        .attr('data-tag', e.tag || '')
+        .css('color', ERROR_COLOUR)
+        .text(e.message)
+        .appendTo(box);
     });
     res.warnings.forEach(function (w) {
-      $('<div class="armor-import-warning"/>').attr('data-block', w.block).attr('data-tag', w.tag || '').css('color', WARNING_COLOUR).text(w.message).appendTo(box);
+      $('<div class="armor-import-warning"/>')
+        .attr('data-block', w.block)
+        .attr('data-tag', w.tag || '')
+        .css('color', WARNING_COLOUR)
+        .text(w.message)
+        .appendTo(box);
     });
     $('#armor-import-apply').toggleClass('disabled', !state.plan.length);
   }
@@ -547,17 +737,28 @@
   function importForm(d, tray, changed) {
     var node = d.node;
     var form = $('<form class="dialog-form form-horizontal" autocomplete="off"/>').appendTo(tray.find('.red-ui-tray-body'));
-    $('<div class="form-row"/>').append(
-      $('<label for="armor-import-xml"/>').css('width', '100%').text(node._('armor-integration.import.paste')),
-      $('<textarea id="armor-import-xml" rows="14"/>').css({ width: '100%', fontFamily: 'monospace' })
-        .attr('placeholder', node._('armor-integration.placeholder.xml'))
-    ).appendTo(form);
-    $('<div class="form-row"/>').append(
-      $('<label for="armor-import-create"/>').css('width', '100%').append(
-        $('<input type="checkbox" id="armor-import-create" checked/>').css({ width: 'auto', margin: '0 6px 0 0', verticalAlign: 'baseline' }),
-        $('<span/>').text(node._('armor-integration.import.create'))
+    $('<div class="form-row"/>')
+      .append(
+        $('<label for="armor-import-xml"/>').css('width', '100%').text(node._('armor-integration.import.paste')),
+        $('<textarea id="armor-import-xml" rows="14"/>')
+          .css({ width: '100%', fontFamily: 'monospace' })
+          .attr('placeholder', node._('armor-integration.placeholder.xml')),
       )
-    ).appendTo(form);
+      .appendTo(form);
+    $('<div class="form-row"/>')
+      .append(
+        $('<label for="armor-import-create"/>')
+          .css('width', '100%')
+          .append(
+            $('<input type="checkbox" id="armor-import-create" checked/>').css({
+              width: 'auto',
+              margin: '0 6px 0 0',
+              verticalAlign: 'baseline',
+            }),
+            $('<span/>').text(node._('armor-integration.import.create')),
+          ),
+      )
+      .appendTo(form);
     $('<div class="form-row" id="armor-import-result"/>').appendTo(form);
     $('#armor-import-xml').on('input change', changed.text);
     $('#armor-import-create').on('change', changed.option);
@@ -581,7 +782,13 @@
       title: $('<span/>').text(node._('armor-integration.import.title')).html(),
       width: 760,
       buttons: [
-        { id: 'armor-import-cancel', text: RED._('common.label.cancel'), click: function () { RED.tray.close(); } },
+        {
+          id: 'armor-import-cancel',
+          text: RED._('common.label.cancel'),
+          click: function () {
+            RED.tray.close();
+          },
+        },
         {
           id: 'armor-import-apply',
           text: node._('armor-integration.import.apply'),
@@ -591,17 +798,26 @@
             var plan = last.plan;
             var create = $('#armor-import-create').prop('checked');
             // the dialog's form is back in the page once this tray is closed
-            RED.tray.close(function () { applyImport(d, plan, create); });
-          }
-        }
+            RED.tray.close(function () {
+              applyImport(d, plan, create);
+            });
+          },
+        },
       ],
       open: function (tray) {
         importForm(d, tray, {
-          text: function () { clearTimeout(timer); timer = setTimeout(preview, 300); },
-          option: function () { if (last) renderImport(d, last); }
+          text: function () {
+            clearTimeout(timer);
+            timer = setTimeout(preview, 300);
+          },
+          option: function () {
+            if (last) renderImport(d, last);
+          },
         });
       },
-      close: function () { clearTimeout(timer); }
+      close: function () {
+        clearTimeout(timer);
+      },
     });
   }
 
@@ -609,7 +825,10 @@
   function applyImport(d, plan, create) {
     d.list.editableList('empty');
     plan.forEach(function (step) {
-      var wanted = create && step.spec && !step.kept ? { name: step.name, block: step.block, secret: step.secret, reference: step.reference } : undefined;
+      var wanted =
+        create && step.spec && !step.kept
+          ? { name: step.name, block: step.block, secret: step.secret, reference: step.reference }
+          : undefined;
       d.list.editableList('addItem', $.extend({}, step.row, { _port: step.port, _deliver: wanted }));
     });
     $('#node-input-mode').val('form').trigger('change');
@@ -626,15 +845,30 @@
       node: node,
       openedOutputs: Number(node.outputs) || 0,
       list: null,
-      scheduleCheck: function () { clearTimeout(timer); timer = setTimeout(function () { check(d); }, 300); }
+      scheduleCheck: function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          check(d);
+        }, 300);
+      },
     };
-    $('#node-input-mode').on('change', function () { showMode(d, $(this).val()); });
+    $('#node-input-mode').on('change', function () {
+      showMode(d, $(this).val());
+    });
     rowList(d);
     $('#node-input-xml, #node-input-file').on('input change', d.scheduleCheck);
-    $('#armor-integration-load').on('click', function (e) { e.preventDefault(); check(d); });
+    $('#armor-integration-load').on('click', function (e) {
+      e.preventDefault();
+      check(d);
+    });
     explainBox(d);
-    $('#armor-integration-import').on('click', function (e) { e.preventDefault(); openImport(d); });
-    node._armorForm = function () { return formOnSave(d); };
+    $('#armor-integration-import').on('click', function (e) {
+      e.preventDefault();
+      openImport(d);
+    });
+    node._armorForm = function () {
+      return formOnSave(d);
+    };
     showMode(d, node.mode || 'form');
   }
 
@@ -694,7 +928,10 @@
         $('#node-input-xml').val(result.xml);
         RED.nodes.dirty(true);
         // as text: RED.notify renders a string as HTML, and the names come from the pasted XML
-        RED.notify($('<p/>').text(node._('armor-integration.notify.moved', { nodes: result.moved.join(', ') })), { type: 'warning', timeout: 8000 });
+        RED.notify($('<p/>').text(node._('armor-integration.notify.moved', { nodes: result.moved.join(', ') })), {
+          type: 'warning',
+          timeout: 8000,
+        });
       }
       node.outputs = (res.blocks || []).length;
     }
@@ -715,13 +952,15 @@
     return history ? { changed: true, history: history } : undefined;
   }
 
-  function cancel(node) { delete node._armorForm; }
+  function cancel(node) {
+    delete node._armorForm;
+  }
 
   ArmorEditor.integration = {
     names: names,
     hasBlocks: hasBlocks,
     prepare: prepare,
     save: save,
-    cancel: cancel
+    cancel: cancel,
   };
 })();

@@ -133,14 +133,7 @@ function groupHit(rule: Obj, groups: Groups): boolean | undefined {
 }
 
 /** The fields `event_location` is tried against, in order (SEMANTICS 3.3). */
-const LOCATION_FIELDS = [
-  'location',
-  'agent.name',
-  'agent.ip',
-  'manager.name',
-  'predecoder.hostname',
-  'legacy location',
-] as const;
+const LOCATION_FIELDS = ['location', 'agent.name', 'agent.ip', 'manager.name', 'predecoder.hostname', 'legacy location'] as const;
 
 function locationField(alert: Obj, field: number): unknown {
   switch (field) {
@@ -272,7 +265,8 @@ function checksOf(it: Integration): Check[] {
     if (list?.length) checks.push(new Check(filter, Kind.Groups, 0, null, groupsOf(list), null, wanted));
   };
   const location = (filter: FilterName, source: string | undefined, wanted: boolean): void => {
-    if (source !== undefined) checks.push(new Check(filter, Kind.Location, 0, null, null, compilePattern(source, it.locationSyntax), wanted));
+    if (source !== undefined)
+      checks.push(new Check(filter, Kind.Location, 0, null, null, compilePattern(source, it.locationSyntax), wanted));
   };
   id('rule_id', it.ruleIds, true);
   group('group', it.groups, true);

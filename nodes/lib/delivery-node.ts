@@ -114,7 +114,12 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     counts.sent++;
     lastFailure = '';
     const msg = messageOf(parcel);
-    msg.delivery = { service: spec.service.id, status: outcome.status, attempts: outcome.attempts, ...(outcome.batch > 1 ? { digest: outcome.batch } : {}) };
+    msg.delivery = {
+      service: spec.service.id,
+      status: outcome.status,
+      attempts: outcome.attempts,
+      ...(outcome.batch > 1 ? { digest: outcome.batch } : {}),
+    };
     node.send([msg, null]);
     ticker.poke();
   };
@@ -123,7 +128,14 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     lastFailure = shortReason(RED, node.type, spec.service, info);
     const msg = messageOf(parcel);
     const error = new Error(`${service}: ${info.error}`);
-    msg.error = { message: error.message, service: spec.service.id, kind: info.kind, status: info.status, answer: info.answer, attempts: info.attempts };
+    msg.error = {
+      message: error.message,
+      service: spec.service.id,
+      kind: info.kind,
+      status: info.status,
+      answer: info.answer,
+      attempts: info.attempts,
+    };
     node.send([null, msg]);
     node.error(error, msg);
     render();
@@ -164,7 +176,10 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   const sweeper = dedup
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
-          const refusal = accept({ payload: held.last, _msgid: '' }, { ...spec.render, similar: held.similar, since: held.since, summary: true });
+          const refusal = accept(
+            { payload: held.last, _msgid: '' },
+            { ...spec.render, similar: held.similar, since: held.since, summary: true },
+          );
           if (refusal) node.error(clean(RED._('armor-delivery.errors.summary', { service, count: held.similar, reason: refusal.reason })));
           else counts.queued++;
         }
@@ -186,7 +201,8 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     const target = config.endpoint();
     if ('problem' in target) return refuse(target.problem, brief(target.problem));
     if (!runtime) return refuse(RED._('armor-delivery.errors.noOutbox'), RED._('armor-delivery.status.noOutbox'));
-    if (!spec.custom(msg) && !isAlert(msg.payload)) return refuse(RED._('armor-delivery.errors.notAlert'), RED._('armor-delivery.status.notAlert'));
+    if (!spec.custom(msg) && !isAlert(msg.payload))
+      return refuse(RED._('armor-delivery.errors.notAlert'), RED._('armor-delivery.status.notAlert'));
     const problem = spec.check?.(msg);
     if (problem) return refuse(problem, RED._('armor-delivery.status.badMessage'));
 
@@ -205,7 +221,10 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     const refusal = accept(msg, note);
     if (refusal) {
       const { reason, disk, full } = refusal;
-      return refuse(reason, disk ? diskText(disk) : full ? RED._('armor-delivery.status.outboxFull') : RED._('armor-delivery.status.notQueued'));
+      return refuse(
+        reason,
+        disk ? diskText(disk) : full ? RED._('armor-delivery.status.outboxFull') : RED._('armor-delivery.status.notQueued'),
+      );
     }
     counts.queued++;
     ticker.poke();

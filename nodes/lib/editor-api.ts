@@ -65,7 +65,10 @@ export function allowTestSend(node: Node, spec: TestSend): void {
 }
 
 /** The alert a request names: `alert` (an object or JSON text), else sample `sample`, else the first sample. */
-function alertOf(RED: NodeAPI, body: { alert?: unknown; sample?: unknown }): { alert: Record<string, unknown>; sample?: string } | { error: string } {
+function alertOf(
+  RED: NodeAPI,
+  body: { alert?: unknown; sample?: unknown },
+): { alert: Record<string, unknown>; sample?: string } | { error: string } {
   let alert = body.alert;
   if (typeof alert === 'string') {
     try {
@@ -75,7 +78,10 @@ function alertOf(RED: NodeAPI, body: { alert?: unknown; sample?: unknown }): { a
     }
   }
   if (alert === undefined) {
-    const wanted = body.sample === undefined || body.sample === null || body.sample === '' ? sampleAlerts()[0] : sampleAlerts().find((s) => s.id === body.sample);
+    const wanted =
+      body.sample === undefined || body.sample === null || body.sample === ''
+        ? sampleAlerts()[0]
+        : sampleAlerts().find((s) => s.id === body.sample);
     if (!wanted) return { error: RED._('armor-delivery.errors.noSample', { sample: JSON.stringify(body.sample) }) };
     return { alert: wanted.alert, sample: wanted.id };
   }
@@ -84,12 +90,20 @@ function alertOf(RED: NodeAPI, body: { alert?: unknown; sample?: unknown }): { a
 }
 
 function parcelOf(alert: unknown, render: Parcel['render'], dedupKey?: string): Parcel {
-  return { node: 'editor', retries: 0, queuedAt: Date.now(), timeout: TEST_TIMEOUT_MS / 1000, render, msg: { payload: alert, dedup_key: dedupKey } };
+  return {
+    node: 'editor',
+    retries: 0,
+    queuedAt: Date.now(),
+    timeout: TEST_TIMEOUT_MS / 1000,
+    render,
+    msg: { payload: alert, dedup_key: dedupKey },
+  };
 }
 
-
 /** A form row's value equal to what the runtime assumes when the tag is absent is left out. */
-const DEFAULT_ROW: IntegrationRow = integrationToRow(parseIntegrations('<integration><name>custom-defaults</name></integration>').integrations[0]);
+const DEFAULT_ROW: IntegrationRow = integrationToRow(
+  parseIntegrations('<integration><name>custom-defaults</name></integration>').integrations[0],
+);
 
 /** The form row of a parsed integration: no hook_url/api_key (they go to config nodes), no defaults. */
 function formRow(integration: Integration): IntegrationRow {
@@ -171,7 +185,10 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
       return;
     }
     const rule = found.alert.rule as Record<string, unknown>;
-    const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + (typeof rule.description === 'string' ? rule.description : '') } };
+    const alert = {
+      ...found.alert,
+      rule: { ...rule, description: TEST_MARK + (typeof rule.description === 'string' ? rule.description : '') },
+    };
     const parcel = parcelOf(alert, spec.render, service.editor.testDedupKey?.(found.sample ?? 'alert'));
     const secrets = endpointSecrets(target.url, target.routingKey);
     // the config node's own shape of the service when it has one (a PagerDuty service's client_url)
@@ -180,7 +197,13 @@ export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void 
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
         const outcome = result.status ? RED._('armor-delivery.log.testHttp', { kind: result.kind, status: result.status }) : result.kind;
         node.log(RED._('armor-delivery.log.test', { sample: found.sample ?? RED._('armor-delivery.log.pasted'), outcome }));
-        res.json({ ok: result.kind === 'ok', kind: result.kind, status: result.status, error: clean(result.error), answer: clean(result.body) });
+        res.json({
+          ok: result.kind === 'ok',
+          kind: result.kind,
+          status: result.status,
+          error: clean(result.error),
+          answer: clean(result.body),
+        });
       },
       (e: Error) => res.status(500).json({ error: redact(e.message, secrets) }),
     );

@@ -59,12 +59,7 @@ export function policyOf(base: QueuePolicy, props: EndpointProps): QueuePolicy {
 }
 
 /** Starts the endpoint of a config node; stops it when the node closes. */
-export function startEndpoint(
-  RED: NodeAPI,
-  node: EndpointConfigNode,
-  props: EndpointProps,
-  service: DeliveryService,
-): void {
+export function startEndpoint(RED: NodeAPI, node: EndpointConfigNode, props: EndpointProps, service: DeliveryService): void {
   node.service = service;
   const userDir = RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
   try {

@@ -69,7 +69,11 @@ export function migrateNode<T extends object>(RED: NodeAPI, node: Node, def: T, 
  * What registerType needs for a versioned node: the `settings` entry that tells the editor the
  * current version (RED.settings.<camelCasedType>Version), and the editor's migrate endpoint.
  */
-export function versioned(RED: NodeAPI, type: string, migrations: readonly Migration[]): Record<string, { value: unknown; exportable: true }> {
+export function versioned(
+  RED: NodeAPI,
+  type: string,
+  migrations: readonly Migration[],
+): Record<string, { value: unknown; exportable: true }> {
   lists.set(type, migrations);
   if (!served.has(RED.httpAdmin)) {
     served.add(RED.httpAdmin);
@@ -94,7 +98,10 @@ export function versioned(RED: NodeAPI, type: string, migrations: readonly Migra
 
 /** `armor-slack-webhook` → `armorSlackWebhook`: the prefix Node-RED requires of a node's settings (as @node-red/util's normaliseNodeTypeName). */
 export function camelType(type: string): string {
-  const words = type.replace(/[^a-zA-Z0-9]/g, ' ').trim().replace(/ +/g, ' ');
+  const words = type
+    .replace(/[^a-zA-Z0-9]/g, ' ')
+    .trim()
+    .replace(/ +/g, ' ');
   const joined = words.replace(/ ./g, (s) => s.charAt(1).toUpperCase());
   return joined.charAt(0).toLowerCase() + joined.slice(1);
 }

@@ -75,4 +75,3 @@ export function statusTicker(render: () => void, intervalMs = 1000): { poke(): v
     },
   };
 }
-

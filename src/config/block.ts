@@ -27,7 +27,13 @@ export interface BlockPlace {
   attributes: readonly string[];
 }
 
-export type IssueOf = (block: number, name: string | undefined, tag: string | undefined, line: number | undefined, text: string) => ConfigIssue;
+export type IssueOf = (
+  block: number,
+  name: string | undefined,
+  tag: string | undefined,
+  line: number | undefined,
+  text: string,
+) => ConfigIssue;
 
 /** What each tag must be, as said in error messages. Its keys are the only tags allowed. */
 const EXPECT = {
@@ -81,7 +87,14 @@ const REQUIRED_BY_MANAGER: Record<string, readonly Tag[]> = {
 
 /** Splits on `separators`, trims, drops empty tokens and repeats. */
 function tokens(raw: string, separators: RegExp): string[] {
-  return [...new Set(raw.split(separators).map((t) => t.trim()).filter((t) => t !== ''))];
+  return [
+    ...new Set(
+      raw
+        .split(separators)
+        .map((t) => t.trim())
+        .filter((t) => t !== ''),
+    ),
+  ];
 }
 
 /**
@@ -158,7 +171,6 @@ function jsonObject(raw: string): Record<string, unknown> | string {
   if (Object.hasOwn(parsed, '__proto__')) return 'the key "__proto__" is not allowed';
   return parsed as Record<string, unknown>;
 }
-
 
 /** Reads one block: `read()` returns the integration, or undefined when it has errors (all of them reported). */
 class BlockReader {
@@ -262,7 +274,8 @@ class BlockReader {
   /** The manager refuses a block without the secret its script needs; here it can come from the node's configuration. */
   private secretsRequired(name: string | undefined): void {
     for (const tag of (name && REQUIRED_BY_MANAGER[name]) || []) {
-      if (!this.seen.has(tag)) this.warn(tag, `is missing; the manager requires it for ${name} (here it can come from the node's configuration)`);
+      if (!this.seen.has(tag))
+        this.warn(tag, `is missing; the manager requires it for ${name} (here it can come from the node's configuration)`);
     }
   }
 
@@ -301,7 +314,8 @@ class BlockReader {
       const chosen = SYNTAX_OF.get(type.trim().toLowerCase());
       const line = this.given.get(tag)?.line;
       if (!chosen) this.error(tag, line, `type must be osregex or osmatch (also os_regex, os_match, sregex), got ${show(type)}`);
-      else if (syntaxTag && chosen !== syntax) this.error(tag, line, `type ${show(type)} differs from the type of <${syntaxTag}>; both patterns use one syntax`);
+      else if (syntaxTag && chosen !== syntax)
+        this.error(tag, line, `type ${show(type)} differs from the type of <${syntaxTag}>; both patterns use one syntax`);
       else [syntax, syntaxTag] = [chosen, tag];
     }
     return syntax;

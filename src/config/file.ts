@@ -154,7 +154,9 @@ export function readConfigFile(file: unknown, options: ReadConfigOptions = {}): 
     const timer = setTimeout(() => {
       expired = true;
       const seconds = `${timeoutMs / 1000} s`;
-      reject(new ConfigFileError('timeout', file, `no answer from the file system within ${seconds}; gave up`, `timed out after ${seconds}`));
+      reject(
+        new ConfigFileError('timeout', file, `no answer from the file system within ${seconds}; gave up`, `timed out after ${seconds}`),
+      );
     }, timeoutMs);
     readSmallRegularFile(file, () => expired).then(
       (text) => {

@@ -28,8 +28,21 @@ export interface IntegrationRow {
 
 /** Row fields written as tags, in the order the manager's documentation lists them. */
 const TAGS = [
-  'name', 'hook_url', 'api_key', 'level', 'rule_id', 'group', 'event_location',
-  'exclude_group', 'exclude_rule_id', 'exclude_location', 'alert_format', 'max_log', 'options', 'timeout', 'retries',
+  'name',
+  'hook_url',
+  'api_key',
+  'level',
+  'rule_id',
+  'group',
+  'event_location',
+  'exclude_group',
+  'exclude_rule_id',
+  'exclude_location',
+  'alert_format',
+  'max_log',
+  'options',
+  'timeout',
+  'retries',
 ] as const;
 
 function escapeXml(text: string): string {

@@ -114,7 +114,12 @@ function parse(xmlText: string, locate: boolean): LocatedConfig {
   if (!doc) return result;
   if (locate) result.blocks = locateBlocks(doc.body, doc.blocks.length);
   doc.blocks.forEach((node, index) => {
-    const integration = readBlock(readEntries(node, doc.lineAt), { index, line: doc.lineAt(node), attributes: Object.keys(node[':@'] ?? {}) }, issue, result);
+    const integration = readBlock(
+      readEntries(node, doc.lineAt),
+      { index, line: doc.lineAt(node), attributes: Object.keys(node[':@'] ?? {}) },
+      issue,
+      result,
+    );
     if (integration) result.integrations.push(integration);
   });
   if (doc.blocks.length === 0) result.warnings.push(issue(-1, undefined, undefined, undefined, 'no <integration> element found'));
@@ -238,7 +243,10 @@ function locateBlocks(body: string, expected: number): BlockSpan[] {
   // the parser is the authority: a scanner that saw other blocks says nothing rather than something wrong
   if (found.length !== expected) return [];
   const valueOf = (e: Scanned): string =>
-    e.parts.map((p) => (p.cdata ? body.slice(p.start, p.end) : decodeEntities(body.slice(p.start, p.end), () => undefined))).join('').trim();
+    e.parts
+      .map((p) => (p.cdata ? body.slice(p.start, p.end) : decodeEntities(body.slice(p.start, p.end), () => undefined)))
+      .join('')
+      .trim();
   return found.map((block, index) => {
     const span: BlockSpan = { index, start: block.start, end: block.end };
     for (const child of block.children) {
@@ -255,14 +263,20 @@ function locateBlocks(body: string, expected: number): BlockSpan[] {
 
 /** A validator error, with positions of the original text and without the synthetic root. */
 function describeXmlError(err: { msg: string; line: number; col: number }): { text: string; line?: number } {
-  const msg = err.msg.replace(/\(opened in line 1, col (\d+)\)/, (_, col: string) => `(opened in line 1, col ${Number(col) - OPEN.length})`);
-  const never = new RegExp(`^Expected closing tag '([^']+)' \\(opened in line (\\d+), col (\\d+)\\) instead of closing tag '${ROOT}'\\.$`).exec(msg);
+  const msg = err.msg.replace(
+    /\(opened in line 1, col (\d+)\)/,
+    (_, col: string) => `(opened in line 1, col ${Number(col) - OPEN.length})`,
+  );
+  const never = new RegExp(
+    `^Expected closing tag '([^']+)' \\(opened in line (\\d+), col (\\d+)\\) instead of closing tag '${ROOT}'\\.$`,
+  ).exec(msg);
   if (never) {
     const line = Number(never[2]);
     return { text: `XML is not well-formed: <${never[1]}> opened at line ${line}, column ${never[3]} is never closed`, line };
   }
   const unopened = new RegExp(`^Expected closing tag '${ROOT}' .* instead of closing tag '([^']+)'\\.$`).exec(msg);
-  if (unopened) return { text: `XML is not well-formed at line ${err.line}: closing tag </${unopened[1]}> has no opening tag`, line: err.line };
+  if (unopened)
+    return { text: `XML is not well-formed at line ${err.line}: closing tag </${unopened[1]}> has no opening tag`, line: err.line };
   // Anything else that still names the synthetic root ran into the end of the text.
   if (msg.includes(ROOT)) return { text: 'XML is not well-formed: the text ends inside an unclosed comment, CDATA section or tag' };
   const col = err.line === 1 ? err.col - OPEN.length : err.col;
@@ -308,8 +322,12 @@ function decodeEntities(text: string, bad: (reference: string) => void): string 
     } else {
       const code = body[1] === 'x' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
       const xmlChar =
-        code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) ||
-        (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+        code === 0x9 ||
+        code === 0xa ||
+        code === 0xd ||
+        (code >= 0x20 && code <= 0xd7ff) ||
+        (code >= 0xe000 && code <= 0xfffd) ||
+        (code >= 0x10000 && code <= 0x10ffff);
       if (xmlChar) return String.fromCodePoint(code);
     }
     bad(reference);
@@ -326,11 +344,13 @@ function readEntries(block: XmlNode, lineAt: Doc['lineAt']): Entry[] {
     const tag = tagOf(child);
     if (tag === '#text' || tag === '#cdata') {
       const text = tag === '#text' ? (child[tag] as string) : textOf(child[tag] as XmlNode[]);
-      if (text.trim()) entries.push({ line: blockLine, value: '', attrs: {}, problem: `unexpected text ${show(text.trim())} between tags` });
+      if (text.trim())
+        entries.push({ line: blockLine, value: '', attrs: {}, problem: `unexpected text ${show(text.trim())} between tags` });
       continue;
     }
     const problems: string[] = [];
-    const bad = (reference: string) => problems.push(`contains an unknown entity ${reference} (only &amp; &lt; &gt; &quot; &apos; and &#...; are allowed)`);
+    const bad = (reference: string) =>
+      problems.push(`contains an unknown entity ${reference} (only &amp; &lt; &gt; &quot; &apos; and &#...; are allowed)`);
     const attrs: Record<string, string> = {};
     for (const [key, value] of Object.entries((child[':@'] ?? {}) as Record<string, string>)) attrs[key] = decodeEntities(value, bad);
     let value = '';

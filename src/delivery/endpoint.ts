@@ -264,9 +264,7 @@ export class Endpoint extends EventEmitter {
     let body: unknown;
     try {
       body =
-        parcels.length > 1 && this.opts.service.digest
-          ? this.opts.service.digest(parcels)
-          : this.opts.service.message(parcels[0], target);
+        parcels.length > 1 && this.opts.service.digest ? this.opts.service.digest(parcels) : this.opts.service.message(parcels[0], target);
     } catch (e) {
       return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
     }
@@ -332,8 +330,14 @@ export class Endpoint extends EventEmitter {
     }
     // the node that accepted it is gone (deleted, or not deployed any more): the log is its only report
     const alert = describeAlert(parcel.msg.payload);
-    if (event === 'failed') this.logError(`an alert queued by a node that no longer exists was not delivered${alert}: ${(detail as FailInfo).error}`);
-    else this.opts.log.info?.(this.clean(`an alert queued by a node that no longer exists was delivered${alert} (HTTP ${(detail as Outcome).status}, attempts ${detail.attempts})`));
+    if (event === 'failed')
+      this.logError(`an alert queued by a node that no longer exists was not delivered${alert}: ${(detail as FailInfo).error}`);
+    else
+      this.opts.log.info?.(
+        this.clean(
+          `an alert queued by a node that no longer exists was delivered${alert} (HTTP ${(detail as Outcome).status}, attempts ${detail.attempts})`,
+        ),
+      );
   }
 }
 

@@ -51,11 +51,11 @@ export function isSeq(v: unknown): v is number {
 }
 
 export function writeAll(fd: number, buf: Buffer): void {
-  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done);
+  for (let done = 0; done < buf.length;) done += fs.writeSync(fd, buf, done, buf.length - done);
 }
 
 export function readAll(fd: number, buf: Buffer, position: number): void {
-  for (let done = 0; done < buf.length; ) {
+  for (let done = 0; done < buf.length;) {
     const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
     if (n === 0) throw new Error('outbox journal ended early');
     done += n;

@@ -46,7 +46,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Index } from './outbox-index';
-import { OutboxDiskError, VERSION, closeQuietly, diskError, doneRecord, isSeq, makeDir, meta, readAll, removeQuietly, syncDir, writeAll } from './journal';
+import {
+  OutboxDiskError,
+  VERSION,
+  closeQuietly,
+  diskError,
+  doneRecord,
+  isSeq,
+  makeDir,
+  meta,
+  readAll,
+  removeQuietly,
+  syncDir,
+  writeAll,
+} from './journal';
 
 export { OutboxDiskError } from './journal';
 
@@ -484,7 +497,13 @@ export class Outbox<T = unknown> {
 
   /** Compacts when obsolete records dominate; a failure waits for MIN_OBSOLETE more (or a flush) to try again. */
   private compactIfWorth(): void {
-    if (this.failure || this.obsolete <= MIN_OBSOLETE || this.obsolete < this.compactRetryAt || this.fileSize - this.liveBytes <= this.liveBytes) return;
+    if (
+      this.failure ||
+      this.obsolete <= MIN_OBSOLETE ||
+      this.obsolete < this.compactRetryAt ||
+      this.fileSize - this.liveBytes <= this.liveBytes
+    )
+      return;
     try {
       this.compact();
     } catch (err) {
@@ -517,7 +536,7 @@ export class Outbox<T = unknown> {
    */
   private load(slots: readonly number[], each: (k: number, slot: number, data: T) => void): void {
     const index = this.index;
-    for (let k = 0; k < slots.length; ) {
+    for (let k = 0; k < slots.length;) {
       const start = index.offset(slots[k]);
       let end = start + index.bytes(slots[k]);
       let m = k + 1;

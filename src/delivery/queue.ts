@@ -64,7 +64,12 @@ export interface QueuePolicy {
  * so the wait still grows with each attempt), and never less than what the service asked for
  * (a 5xx's `Retry-After`). `random` returns a number in [0, 1).
  */
-export function retryDelay(policy: Pick<QueuePolicy, 'backoffBaseMs' | 'backoffMaxMs'>, attempts: number, random: () => number, retryAfterMs = 0): number {
+export function retryDelay(
+  policy: Pick<QueuePolicy, 'backoffBaseMs' | 'backoffMaxMs'>,
+  attempts: number,
+  random: () => number,
+  retryAfterMs = 0,
+): number {
   const { backoffBaseMs, backoffMaxMs } = policy;
   const cap = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
   return Math.max(retryAfterMs, cap / 2 + (random() * cap) / 2);
@@ -324,11 +329,14 @@ export class DeliveryQueue {
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1)),
+    );
     this.timer.unref?.();
   }
 }

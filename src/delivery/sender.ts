@@ -260,7 +260,11 @@ function failure(err: unknown, secrets: readonly string[]): SendResult {
     const kind = isRetryable(tunnel.status) ? 'transient' : 'permanent';
     return { kind, error: `proxy refused CONNECT: ${tunnel.status}${reason ? ` ${reason}` : ''}` };
   }
-  const code = tunnel ? tunnel.code : causes(err).map((e) => (e as { code?: unknown }).code).find((c) => typeof c === 'string');
+  const code = tunnel
+    ? tunnel.code
+    : causes(err)
+        .map((e) => (e as { code?: unknown }).code)
+        .find((c) => typeof c === 'string');
   const error = describeCode(typeof code === 'string' ? code : undefined);
   return { kind: 'transient', error: tunnel ? `proxy ${tunnel.proxy}: ${error}` : error };
 }

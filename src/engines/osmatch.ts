@@ -45,7 +45,8 @@ export class OsMatchPattern implements Pattern {
     }
     this.rawContains = bytes.includes('\xe3');
     this.alternatives = bytes.split('|').map((alt) => classify(alt, this.rawContains));
-    const anchored = (alt: Alternative) => alt.kind === 'never' || ((alt.kind === 'starts' || alt.kind === 'equals') && alt.text.length > 0);
+    const anchored = (alt: Alternative) =>
+      alt.kind === 'never' || ((alt.kind === 'starts' || alt.kind === 'equals') && alt.text.length > 0);
     let firstBytes: Uint8Array | null = null;
     if (!this.negate && this.alternatives.every(anchored)) {
       firstBytes = new Uint8Array(128);
@@ -79,10 +80,18 @@ export class OsMatchPattern implements Pattern {
       }
       if (lowered === undefined) lowered = lowerAscii(raw);
       switch (alt.kind) {
-        case 'equals': if (lowered === alt.text) return true; break;
-        case 'starts': if (lowered.startsWith(alt.text)) return true; break;
-        case 'ends': if (lowered.endsWith(alt.text)) return true; break;
-        case 'contains': if (lowered.includes(alt.text)) return true; break;
+        case 'equals':
+          if (lowered === alt.text) return true;
+          break;
+        case 'starts':
+          if (lowered.startsWith(alt.text)) return true;
+          break;
+        case 'ends':
+          if (lowered.endsWith(alt.text)) return true;
+          break;
+        case 'contains':
+          if (lowered.includes(alt.text)) return true;
+          break;
       }
     }
     return false;

@@ -18,7 +18,12 @@ export const CHECKPOINT_SAFE_AFTER_MS = 1000;
 
 /** Where a node's read position is kept: <userDir>/armor-integrations/checkpoints/<id>.json. */
 export function checkpointFile(userDir: string | undefined, id: string): string {
-  return path.join(userDir ?? path.join(os.homedir(), '.node-red'), 'armor-integrations', 'checkpoints', `${id.replace(/[^\w.-]/g, '_')}.json`);
+  return path.join(
+    userDir ?? path.join(os.homedir(), '.node-red'),
+    'armor-integrations',
+    'checkpoints',
+    `${id.replace(/[^\w.-]/g, '_')}.json`,
+  );
 }
 
 /** A saved checkpoint: `{ dev, ino, offset }` and the file's head fingerprint (a checkpoint saved before the fingerprint existed loads without it). */
@@ -27,7 +32,9 @@ export function readCheckpoint(file: string): Checkpoint | undefined {
     const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
     if (typeof c.dev !== 'string' || typeof c.ino !== 'string' || !Number.isInteger(c.offset)) return undefined;
     const { dev, ino, offset, headBytes, headSha256 } = c;
-    return Number.isInteger(headBytes) && typeof headSha256 === 'string' ? { dev, ino, offset, headBytes, headSha256 } : { dev, ino, offset };
+    return Number.isInteger(headBytes) && typeof headSha256 === 'string'
+      ? { dev, ino, offset, headBytes, headSha256 }
+      : { dev, ino, offset };
   } catch {
     return undefined;
   }

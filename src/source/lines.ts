@@ -105,7 +105,8 @@ export function valueDeeperThan(value: unknown, max: number): boolean {
     const next = new Set<object>();
     for (const v of level) {
       if (ArrayBuffer.isView(v)) continue; // a Buffer or typed array is copied whole, not walked
-      for (const child of (Array.isArray(v) ? v : Object.values(v)) as unknown[]) if (typeof child === 'object' && child !== null) next.add(child);
+      for (const child of (Array.isArray(v) ? v : Object.values(v)) as unknown[])
+        if (typeof child === 'object' && child !== null) next.add(child);
     }
     level = [...next];
   }

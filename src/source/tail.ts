@@ -195,7 +195,7 @@ export class TailReader {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`TailReader: ${name} must be a positive integer`);
     }
     const start = opts.start ?? 'end';
-    this.startAt = start !== 'resume' ? start : opts.checkpoint ?? 'end';
+    this.startAt = start !== 'resume' ? start : (opts.checkpoint ?? 'end');
     this.buf = Buffer.allocUnsafe(chunkBytes);
     this.lines = new AlertLines(this.maxLineBytes, {
       alert: (alert, offset, next) => {
@@ -448,7 +448,7 @@ export class TailReader {
   /** Offset just after the last newline before `size` (so that a partial last line is read whole). */
   private async lastLineEnd(fh: FileHandle, size: number): Promise<number> {
     const floor = Math.max(0, size - this.maxLineBytes - 1);
-    for (let end = size; end > floor; ) {
+    for (let end = size; end > floor;) {
       const start = Math.max(floor, end - this.buf.length);
       const { bytesRead } = await fh.read(this.buf, 0, end - start, start);
       if (bytesRead === 0) return size;

@@ -50,7 +50,12 @@ describe('config file reader', () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(socket, r));
     try {
-      for (const [file, kind] of [[dir, 'a directory'], [fifo, 'a FIFO'], ['/dev/zero', 'a character device'], [socket, 'a socket']]) {
+      for (const [file, kind] of [
+        [dir, 'a directory'],
+        [fifo, 'a FIFO'],
+        ['/dev/zero', 'a character device'],
+        [socket, 'a socket'],
+      ]) {
         const e = await refusal(readConfigFile(file));
         assert.equal(e.problem, 'not-a-file');
         assert.equal(e.message, `cannot read ${file}: not a regular file (${kind})`);
@@ -108,8 +113,14 @@ describe('config file reader', () => {
   });
 
   it('parses a file with an <integration> element, and quotes nothing of a file without one', async () => {
-    const conf = write('ossec.conf', '<ossec_config>\n<integration>\n<name>slack</name>\n<level>high</level>\n</integration>\n</ossec_config>\n');
-    assert.deepEqual((await parseConfigFile(conf)).errors.map((e) => e.message), ['integration #1 (slack): <level> must be an integer from 0 to 16, got "high"']);
+    const conf = write(
+      'ossec.conf',
+      '<ossec_config>\n<integration>\n<name>slack</name>\n<level>high</level>\n</integration>\n</ossec_config>\n',
+    );
+    assert.deepEqual(
+      (await parseConfigFile(conf)).errors.map((e) => e.message),
+      ['integration #1 (slack): <level> must be an integer from 0 to 16, got "high"'],
+    );
     const other = write('app.xml', '<settings>\n<password>hunter2<SECRET</password>\n<!-- integration -->\n</settings>\n');
     assert.deepEqual(await parseConfigFile(other), {
       integrations: [],

@@ -36,14 +36,36 @@ describe('form rows to <integration> XML (rowsToXml)', () => {
     const [i] = parsed.integrations;
     assert.deepEqual(
       {
-        level: i.level, ruleIds: i.ruleIds, groups: i.groups, eventLocation: i.eventLocation, locationSyntax: i.locationSyntax,
-        excludeGroups: i.excludeGroups, excludeRuleIds: i.excludeRuleIds, excludeLocation: i.excludeLocation,
-        options: i.options, maxLog: i.maxLog, timeout: i.timeout, retries: i.retries, hookUrl: i.hookUrl, apiKey: i.apiKey,
+        level: i.level,
+        ruleIds: i.ruleIds,
+        groups: i.groups,
+        eventLocation: i.eventLocation,
+        locationSyntax: i.locationSyntax,
+        excludeGroups: i.excludeGroups,
+        excludeRuleIds: i.excludeRuleIds,
+        excludeLocation: i.excludeLocation,
+        options: i.options,
+        maxLog: i.maxLog,
+        timeout: i.timeout,
+        retries: i.retries,
+        hookUrl: i.hookUrl,
+        apiKey: i.apiKey,
       },
       {
-        level: 10, ruleIds: [5710, 5712], groups: ['authentication_failed', 'sshd'], eventLocation: '/var/log/auth.log', locationSyntax: 'os_match',
-        excludeGroups: ['ossec'], excludeRuleIds: [1002], excludeLocation: 'syscheck',
-        options: { pretext: '<b>&' }, maxLog: 300, timeout: 5, retries: 2, hookUrl: FULL.hook_url, apiKey: '${PD_KEY}',
+        level: 10,
+        ruleIds: [5710, 5712],
+        groups: ['authentication_failed', 'sshd'],
+        eventLocation: '/var/log/auth.log',
+        locationSyntax: 'os_match',
+        excludeGroups: ['ossec'],
+        excludeRuleIds: [1002],
+        excludeLocation: 'syscheck',
+        options: { pretext: '<b>&' },
+        maxLog: 300,
+        timeout: 5,
+        retries: 2,
+        hookUrl: FULL.hook_url,
+        apiKey: '${PD_KEY}',
       },
     );
     assert.deepEqual(integrationToRow(i), FULL);
@@ -62,18 +84,30 @@ describe('form rows to <integration> XML (rowsToXml)', () => {
   }
 
   it('marks both location patterns as osmatch when the row says so, and leaves empty fields out', () => {
-    const xml = rowsToXml([{ name: 'slack', event_location: 'a', exclude_location: 'b', location_syntax: 'os_match', group: '  ', level: '' }]);
-    assert.equal(xml, '<integration>\n  <name>slack</name>\n  <event_location type="osmatch">a</event_location>\n  <exclude_location type="osmatch">b</exclude_location>\n</integration>');
+    const xml = rowsToXml([
+      { name: 'slack', event_location: 'a', exclude_location: 'b', location_syntax: 'os_match', group: '  ', level: '' },
+    ]);
+    assert.equal(
+      xml,
+      '<integration>\n  <name>slack</name>\n  <event_location type="osmatch">a</event_location>\n  <exclude_location type="osmatch">b</exclude_location>\n</integration>',
+    );
   });
 
   it('writes one block per row, in order, each parsed to its own integration', () => {
-    const rows: IntegrationRow[] = [{ name: 'slack', group: 'sshd' }, { name: 'pagerduty', rule_id: '550' }, { name: 'custom-x', level: '3' }];
+    const rows: IntegrationRow[] = [
+      { name: 'slack', group: 'sshd' },
+      { name: 'pagerduty', rule_id: '550' },
+      { name: 'custom-x', level: '3' },
+    ];
     const { errors, integrations } = parseIntegrations(rowsToXml(rows));
     assert.deepEqual(errors, []);
-    assert.deepEqual(integrations.map((i) => [i.index, i.name, i.groups, i.ruleIds, i.level]), [
-      [0, 'slack', ['sshd'], undefined, undefined],
-      [1, 'pagerduty', undefined, [550], undefined],
-      [2, 'custom-x', undefined, undefined, 3],
-    ]);
+    assert.deepEqual(
+      integrations.map((i) => [i.index, i.name, i.groups, i.ruleIds, i.level]),
+      [
+        [0, 'slack', ['sshd'], undefined, undefined],
+        [1, 'pagerduty', undefined, [550], undefined],
+        [2, 'custom-x', undefined, undefined, 3],
+      ],
+    );
   });
 });

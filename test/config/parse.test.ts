@@ -60,12 +60,17 @@ describe('parseIntegrations: the document', () => {
     assert.deepEqual(errorsOf(r), []);
     assert.deepEqual(
       r.integrations.map((i) => [i.index, i.name]),
-      [[0, 'slack'], [1, 'pagerduty'], [2, 'custom-x']],
+      [
+        [0, 'slack'],
+        [1, 'pagerduty'],
+        [2, 'custom-x'],
+      ],
     );
   });
 
   it('reports lines of the original text, after the XML declaration and across roots', () => {
-    const conf = '<?xml version="1.0"?>\n<ossec_config/>\n<ossec_config>\n<integration>\n<name>slack</name>\n<level>high</level>\n</integration>\n</ossec_config>';
+    const conf =
+      '<?xml version="1.0"?>\n<ossec_config/>\n<ossec_config>\n<integration>\n<name>slack</name>\n<level>high</level>\n</integration>\n</ossec_config>';
     const r = parseIntegrations(conf);
     assert.deepEqual(r.errors, [
       {
@@ -100,7 +105,10 @@ describe('parseIntegrations: the document', () => {
     const atEnd = parseIntegrations('<integration>\n<name>slack</name>');
     assert.equal(failure(atEnd), 'config: XML is not well-formed: <integration> opened at line 1, column 1 is never closed');
     assert.equal(atEnd.errors[0].line, 1);
-    assert.equal(failure(parseIntegrations('<integration/>\n</integration>')), 'config: XML is not well-formed at line 2: closing tag </integration> has no opening tag');
+    assert.equal(
+      failure(parseIntegrations('<integration/>\n</integration>')),
+      'config: XML is not well-formed at line 2: closing tag </integration> has no opening tag',
+    );
     assert.equal(
       failure(parseIntegrations('<integration/><!-- open')),
       'config: XML is not well-formed: the text ends inside an unclosed comment, CDATA section or tag',
@@ -112,7 +120,9 @@ describe('parseIntegrations: the document', () => {
   });
 
   it('refuses <!DOCTYPE and <!ENTITY anywhere, without expanding anything', () => {
-    const doctype = parseIntegrations('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n<integration><name>slack</name></integration>');
+    const doctype = parseIntegrations(
+      '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n<integration><name>slack</name></integration>',
+    );
     assert.deepEqual(doctype.errors, [
       { block: -1, line: 2, message: 'config: <!DOCTYPE at line 2 is refused: no DTD or entity declarations (nothing is expanded)' },
     ]);
@@ -130,7 +140,10 @@ describe('parseIntegrations: the document', () => {
     const beside = (depth: number) => '<integration><name>slack</name></integration>' + '<b>'.repeat(depth) + '</b>'.repeat(depth);
     assert.equal(only(parseIntegrations(beside(100))).name, 'slack');
     assert.equal(failure(parseIntegrations(beside(101))), 'config: XML nesting deeper than 100 levels is refused');
-    assert.equal(failure(parseIntegrations('<b>'.repeat(100_000) + '</b>'.repeat(100_000))), 'config: XML nesting deeper than 100 levels is refused');
+    assert.equal(
+      failure(parseIntegrations('<b>'.repeat(100_000) + '</b>'.repeat(100_000))),
+      'config: XML nesting deeper than 100 levels is refused',
+    );
   });
 
   it('refuses a config over 1 MiB counted in UTF-8 bytes, and accepts exactly 1 MiB', () => {
@@ -145,9 +158,7 @@ describe('parseIntegrations: the document', () => {
   });
 
   it('decodes the five predefined entities and character references, and leaves CDATA as written', () => {
-    const it = only(
-      slack('<group>a&amp;b,&#x63;&#100;</group><options><![CDATA[{"text": "&amp; <b>"}]]></options>'),
-    );
+    const it = only(slack('<group>a&amp;b,&#x63;&#100;</group><options><![CDATA[{"text": "&amp; <b>"}]]></options>'));
     assert.deepEqual(it.groups, ['a&b', 'cd']);
     assert.deepEqual(it.options, { text: '&amp; <b>' });
   });
@@ -258,7 +269,10 @@ describe('parseIntegrations: the samples of ../shared', () => {
   it('reads the inline options JSON of the last example once its hook is a URL', () => {
     const text = fs
       .readFileSync(path.join(SHARED, 'samples', 'integration_configs.xml'), 'utf8')
-      .replace('<hook_url>WEBHOOK</hook_url>\n      <level>10</level>\n      <group>multiple_drops,authentication_failures</group>\n      <api_key>API_KEY</api_key>', '<hook_url>https://example.com/hook</hook_url>\n      <level>10</level>\n      <group>multiple_drops,authentication_failures</group>\n      <api_key>API_KEY</api_key>');
+      .replace(
+        '<hook_url>WEBHOOK</hook_url>\n      <level>10</level>\n      <group>multiple_drops,authentication_failures</group>\n      <api_key>API_KEY</api_key>',
+        '<hook_url>https://example.com/hook</hook_url>\n      <level>10</level>\n      <group>multiple_drops,authentication_failures</group>\n      <api_key>API_KEY</api_key>',
+      );
     const last = parseIntegrations(text).integrations.at(-1);
     assert.equal(last?.index, 16);
     assert.deepEqual(last?.options, { data: 'Custom data' });
@@ -333,22 +347,27 @@ describe('parseIntegrations: <hook_url> and <api_key>', () => {
       assert.match(message, /^integration #1 \(slack\): <hook_url> must be an http\(s\) URL or \$\{ENV_VAR\}, got /, bad[k]);
       for (const secret of SECRETS) assert.ok(!message.includes(secret), `${secret} quoted for ${bad[k]}: ${message}`);
     }
-    assert.deepEqual(messages.map((m) => m.replace(/^.*, got /, '')), [
-      'hooks.slack.com/… without http:// or https://',
-      'hooks.slack.com:8443/… without http:// or https://',
-      'htps://hooks.example.com/… (the scheme is not http or https)',
-      'ws://hooks.example.com/… (the scheme is not http or https)',
-      'hooks.example.com without http:// or https://',
-      'a value that is not a URL (not shown: it may be a secret)',
-      'a value that is not a URL (not shown: it may be a secret)',
-      'hooks.example.com/… without http:// or https://',
-    ]);
+    assert.deepEqual(
+      messages.map((m) => m.replace(/^.*, got /, '')),
+      [
+        'hooks.slack.com/… without http:// or https://',
+        'hooks.slack.com:8443/… without http:// or https://',
+        'htps://hooks.example.com/… (the scheme is not http or https)',
+        'ws://hooks.example.com/… (the scheme is not http or https)',
+        'hooks.example.com without http:// or https://',
+        'a value that is not a URL (not shown: it may be a secret)',
+        'a value that is not a URL (not shown: it may be a secret)',
+        'hooks.example.com/… without http:// or https://',
+      ],
+    );
   });
 
   it('only warns when the manager would require a missing hook_url or api_key', () => {
     const warnings = (name: string) => warningsOf(block(`<name>${name}</name>`));
-    const hook = (name: string) => `integration #1 (${name}): <hook_url> is missing; the manager requires it for ${name} (here it can come from the node's configuration)`;
-    const key = (name: string) => `integration #1 (${name}): <api_key> is missing; the manager requires it for ${name} (here it can come from the node's configuration)`;
+    const hook = (name: string) =>
+      `integration #1 (${name}): <hook_url> is missing; the manager requires it for ${name} (here it can come from the node's configuration)`;
+    const key = (name: string) =>
+      `integration #1 (${name}): <api_key> is missing; the manager requires it for ${name} (here it can come from the node's configuration)`;
     assert.deepEqual(warnings('slack'), [hook('slack')]);
     assert.deepEqual(warnings('shuffle'), [hook('shuffle')]);
     assert.deepEqual(warnings('maltiverse'), [hook('maltiverse'), key('maltiverse')]);
@@ -360,20 +379,31 @@ describe('parseIntegrations: <hook_url> and <api_key>', () => {
 
   it('accepts any api_key, including ${ENV_VAR}, but not an empty one', () => {
     assert.equal(only(block('<name>pagerduty</name><api_key>${PD_KEY}</api_key>')).apiKey, '${PD_KEY}');
-    assert.equal(failure(block('<name>pagerduty</name><api_key> </api_key>')), 'integration #1 (pagerduty): <api_key> must be a key or ${ENV_VAR}, got ""');
+    assert.equal(
+      failure(block('<name>pagerduty</name><api_key> </api_key>')),
+      'integration #1 (pagerduty): <api_key> must be a key or ${ENV_VAR}, got ""',
+    );
   });
 });
 
 describe('parseIntegrations: <level>, <max_log>, <timeout>, <retries>', () => {
   it('has no level filter by default', () => assert.equal(only(slack('')).level, undefined));
 
-  for (const [raw, level] of [['  10 ', 10], ['0', 0], ['16', 16], ['010', 10]] as const) {
+  for (const [raw, level] of [
+    ['  10 ', 10],
+    ['0', 0],
+    ['16', 16],
+    ['010', 10],
+  ] as const) {
     it(`reads level ${JSON.stringify(raw)} as ${level}`, () => assert.equal(only(slack(`<level>${raw}</level>`)).level, level));
   }
 
   for (const raw of ['high', '17', '-1', '10.5', '1e1', '', '+3', '0x10']) {
     it(`refuses level ${JSON.stringify(raw)}`, () => {
-      assert.equal(failure(slack(`<level>${raw}</level>`)), `integration #1 (slack): <level> must be an integer from 0 to 16, got ${JSON.stringify(raw)}`);
+      assert.equal(
+        failure(slack(`<level>${raw}</level>`)),
+        `integration #1 (slack): <level> must be an integer from 0 to 16, got ${JSON.stringify(raw)}`,
+      );
     });
   }
 
@@ -385,7 +415,10 @@ describe('parseIntegrations: <level>, <max_log>, <timeout>, <retries>', () => {
 
   for (const raw of ['100', '2000', 'big']) {
     it(`refuses max_log ${raw}`, () => {
-      assert.equal(failure(slack(`<max_log>${raw}</max_log>`)), `integration #1 (slack): <max_log> must be an integer from 165 to 1024, got "${raw}"`);
+      assert.equal(
+        failure(slack(`<max_log>${raw}</max_log>`)),
+        `integration #1 (slack): <max_log> must be an integer from 165 to 1024, got "${raw}"`,
+      );
     });
   }
 
@@ -399,7 +432,10 @@ describe('parseIntegrations: <level>, <max_log>, <timeout>, <retries>', () => {
   for (const tag of ['timeout', 'retries']) {
     for (const raw of ['-1', '1.5', 'ten']) {
       it(`refuses ${tag} ${raw}`, () => {
-        assert.equal(failure(slack(`<${tag}>${raw}</${tag}>`)), `integration #1 (slack): <${tag}> must be a non-negative integer, got "${raw}"`);
+        assert.equal(
+          failure(slack(`<${tag}>${raw}</${tag}>`)),
+          `integration #1 (slack): <${tag}> must be a non-negative integer, got "${raw}"`,
+        );
       });
     }
   }
@@ -423,26 +459,41 @@ describe('parseIntegrations: <rule_id> and <exclude_rule_id>', () => {
   });
 
   it('refuses a list with no id in it', () => {
-    assert.equal(failure(slack('<rule_id> , </rule_id>')), 'integration #1 (slack): <rule_id> must be comma-separated rule ids (digits), got ",": no rule id in it');
+    assert.equal(
+      failure(slack('<rule_id> , </rule_id>')),
+      'integration #1 (slack): <rule_id> must be comma-separated rule ids (digits), got ",": no rule id in it',
+    );
   });
 
   it('reads exclude_rule_id the same way', () => {
     assert.deepEqual(only(slack('<exclude_rule_id>510,00550</exclude_rule_id>')).excludeRuleIds, [510, 550]);
-    assert.match(failure(slack('<exclude_rule_id>x</exclude_rule_id>')), /<exclude_rule_id> must be comma-separated rule ids \(digits\), got "x": not a rule id: "x"$/);
+    assert.match(
+      failure(slack('<exclude_rule_id>x</exclude_rule_id>')),
+      /<exclude_rule_id> must be comma-separated rule ids \(digits\), got "x": not a rule id: "x"$/,
+    );
   });
 });
 
 describe('parseIntegrations: <group> and <exclude_group>', () => {
   it('splits the seed value on "|" and ",", dropping empty tokens', () => {
-    assert.deepEqual(only(slack('<group>multiple_drops,|authentication_failures,</group>')).groups, ['multiple_drops', 'authentication_failures']);
+    assert.deepEqual(only(slack('<group>multiple_drops,|authentication_failures,</group>')).groups, [
+      'multiple_drops',
+      'authentication_failures',
+    ]);
   });
 
   it('reads a Wazuh 3.1+ comma list as the same groups', () => {
-    assert.deepEqual(only(slack('<group>multiple_drops, authentication_failures</group>')).groups, ['multiple_drops', 'authentication_failures']);
+    assert.deepEqual(only(slack('<group>multiple_drops, authentication_failures</group>')).groups, [
+      'multiple_drops',
+      'authentication_failures',
+    ]);
   });
 
   it('refuses a value with no group name in it', () => {
-    assert.equal(failure(slack('<group>,|,</group>')), 'integration #1 (slack): <group> must be group names separated by "," or "|", got ",|,": no group name in it');
+    assert.equal(
+      failure(slack('<group>,|,</group>')),
+      'integration #1 (slack): <group> must be group names separated by "," or "|", got ",|,": no group name in it',
+    );
   });
 
   it('reads exclude_group the same way', () => {
@@ -465,7 +516,14 @@ describe('parseIntegrations: <event_location> and <exclude_location>', () => {
     assert.deepEqual([it.eventLocation, it.locationSyntax], ['^/var/log/', 'os_regex']);
   });
 
-  for (const [type, syntax] of [['osregex', 'os_regex'], ['os_regex', 'os_regex'], ['osmatch', 'os_match'], ['os_match', 'os_match'], ['sregex', 'os_match'], ['OSMatch', 'os_match']]) {
+  for (const [type, syntax] of [
+    ['osregex', 'os_regex'],
+    ['os_regex', 'os_regex'],
+    ['osmatch', 'os_match'],
+    ['os_match', 'os_match'],
+    ['sregex', 'os_match'],
+    ['OSMatch', 'os_match'],
+  ]) {
     it(`selects ${syntax} with type="${type}"`, () => {
       assert.equal(only(slack(`<event_location type="${type}">web</event_location>`)).locationSyntax, syntax);
     });
@@ -491,11 +549,17 @@ describe('parseIntegrations: <event_location> and <exclude_location>', () => {
       failure(slack('<event_location>web\\z</event_location>')),
       'integration #1 (slack): <event_location> must be a valid pattern, got "web\\\\z" (os_regex): unknown escape "\\z" at position 4; OS_Regex knows \\w \\d \\s \\t \\p \\W \\D \\S \\. \\\\ \\( \\) \\$ \\| \\<',
     );
-    assert.match(failure(slack('<exclude_location>(a|b)</exclude_location>')), /^integration #1 \(slack\): <exclude_location> must be a valid pattern, got "\(a\|b\)" \(os_regex\): .*position/);
+    assert.match(
+      failure(slack('<exclude_location>(a|b)</exclude_location>')),
+      /^integration #1 \(slack\): <exclude_location> must be a valid pattern, got "\(a\|b\)" \(os_regex\): .*position/,
+    );
   });
 
   it('refuses an empty pattern', () => {
-    assert.equal(failure(slack('<event_location> </event_location>')), 'integration #1 (slack): <event_location> must be a valid pattern, got "": the pattern is empty');
+    assert.equal(
+      failure(slack('<event_location> </event_location>')),
+      'integration #1 (slack): <event_location> must be a valid pattern, got "": the pattern is empty',
+    );
   });
 });
 
@@ -519,7 +583,10 @@ describe('parseIntegrations: <alert_format> and <options>', () => {
     ['{"__proto__": {"x": 1}}', 'the key "__proto__" is not allowed'],
   ]) {
     it(`refuses options ${raw}`, () => {
-      assert.equal(failure(slack(`<options>${raw}</options>`)), `integration #1 (slack): <options> must be a JSON object, got ${JSON.stringify(raw)}: ${why}`);
+      assert.equal(
+        failure(slack(`<options>${raw}</options>`)),
+        `integration #1 (slack): <options> must be a JSON object, got ${JSON.stringify(raw)}: ${why}`,
+      );
     });
   }
 
@@ -530,7 +597,10 @@ describe('parseIntegrations: <alert_format> and <options>', () => {
     } catch (e) {
       expected = (e as Error).message;
     }
-    assert.equal(failure(slack('<options>{bad</options>')), `integration #1 (slack): <options> must be a JSON object, got "{bad": ${expected}`);
+    assert.equal(
+      failure(slack('<options>{bad</options>')),
+      `integration #1 (slack): <options> must be a JSON object, got "{bad": ${expected}`,
+    );
   });
 });
 
@@ -576,7 +646,10 @@ describe('locateIntegrations: where the blocks and their secrets are in the text
     assert.ok(moved.includes(comment), 'the comment is as it was');
     const again = parseIntegrations(moved);
     assert.deepEqual(again.errors, []);
-    assert.deepEqual(again.integrations.map((i) => [i.name, i.hookUrl, i.level]), [['slack', undefined, 10]]);
+    assert.deepEqual(
+      again.integrations.map((i) => [i.name, i.hookUrl, i.level]),
+      [['slack', undefined, 10]],
+    );
   });
 
   it('locates <hook_url> and <api_key> of every block, CDATA and comments inside a value, and quoted ">" in attributes', () => {
@@ -586,9 +659,15 @@ describe('locateIntegrations: where the blocks and their secrets are in the text
     ].join('\n');
     const { blocks } = locateIntegrations(xml);
     assert.equal(blocks.length, 2);
-    assert.deepEqual([at(xml, blocks[0].api_key!), valueOf(xml, blocks[0].api_key!), blocks[0].hook_url], ['<api_key><![CDATA[KEY<1>]]></api_key>', 'KEY<1>', undefined]);
+    assert.deepEqual(
+      [at(xml, blocks[0].api_key!), valueOf(xml, blocks[0].api_key!), blocks[0].hook_url],
+      ['<api_key><![CDATA[KEY<1>]]></api_key>', 'KEY<1>', undefined],
+    );
     assert.equal(valueOf(xml, blocks[1].hook_url!), 'https://x.example/hook');
-    assert.deepEqual([valueOf(xml, blocks[1].api_key!), blocks[1].api_key!.reference, blocks[1].hook_url!.reference], ['${VT_KEY}', true, false]);
+    assert.deepEqual(
+      [valueOf(xml, blocks[1].api_key!), blocks[1].api_key!.reference, blocks[1].hook_url!.reference],
+      ['${VT_KEY}', true, false],
+    );
     assert.equal(at(xml, blocks[1]), xml.split('\n')[1]);
   });
 

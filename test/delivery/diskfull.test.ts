@@ -37,7 +37,20 @@ const IDS = {
 function reporter(id: string, url: string, body: string): unknown[] {
   return [
     { id: `${id}f`, z: IDS.tab, type: 'function', func: `return { payload: ${body} };`, outputs: 1, wires: [[`${id}h`]] },
-    { id: `${id}h`, z: IDS.tab, type: 'http request', method: 'POST', ret: 'txt', paytoqs: 'ignore', url, tls: '', persist: false, proxy: '', authType: '', wires: [[]] },
+    {
+      id: `${id}h`,
+      z: IDS.tab,
+      type: 'http request',
+      method: 'POST',
+      ret: 'txt',
+      paytoqs: 'ignore',
+      url,
+      tls: '',
+      persist: false,
+      proxy: '',
+      authType: '',
+      wires: [[]],
+    },
   ];
 }
 
@@ -65,10 +78,36 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
     const report = (kind: string) => `${stub!.base}/report/${kind}`;
     return [
       { id: IDS.tab, type: 'tab', label: 'disk full' },
-      { id: IDS.alerts, z: IDS.tab, type: 'armor-alerts', version: 1, path: alertsFile, start: 'resume', pollMs: 50, wires: [[IDS.integration]] },
-      { id: IDS.integration, z: IDS.tab, type: 'armor-integration', version: 1, mode: 'xml', xml: '<integration><name>slack</name></integration>', outputs: 1, wires: [[IDS.slack]] },
+      {
+        id: IDS.alerts,
+        z: IDS.tab,
+        type: 'armor-alerts',
+        version: 1,
+        path: alertsFile,
+        start: 'resume',
+        pollMs: 50,
+        wires: [[IDS.integration]],
+      },
+      {
+        id: IDS.integration,
+        z: IDS.tab,
+        type: 'armor-integration',
+        version: 1,
+        mode: 'xml',
+        xml: '<integration><name>slack</name></integration>',
+        outputs: 1,
+        wires: [[IDS.slack]],
+      },
       { id: IDS.slack, z: IDS.tab, type: 'armor-slack', version: 1, webhook: IDS.webhook, wires: [[`${IDS.slack}df`], [`${IDS.slack}ff`]] },
-      { id: IDS.webhook, type: 'armor-slack-webhook', version: 1, rate: 100, burst: 10, digestAbove: 1000000, credentials: { url: `${stub!.base}${SLACK_PATH}` } },
+      {
+        id: IDS.webhook,
+        type: 'armor-slack-webhook',
+        version: 1,
+        rate: 100,
+        burst: 10,
+        digestAbove: 1000000,
+        credentials: { url: `${stub!.base}${SLACK_PATH}` },
+      },
       ...reporter(`${IDS.slack}d`, report('delivered'), `{ n: ${NUMBER} }`),
       ...reporter(`${IDS.slack}f`, report('failed'), `{ n: ${NUMBER}, error: msg.error }`),
       { id: IDS.catch, z: IDS.tab, type: 'catch', scope: [IDS.slack], uncaught: false, wires: [[`${IDS.catch}f`]] },
@@ -82,10 +121,14 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
     fs.appendFileSync(alertsFile, Array.from({ length: count }, (_, k) => `${JSON.stringify(stormAlert(from + k))}\n`).join(''));
   /** Waits for `pred`, failing at once if Node-RED has exited. */
   const waitFor = (pred: () => boolean, what: string, ms = 30_000) =>
-    until(() => {
-      if (exit !== undefined) throw new Error(`Node-RED exited (${exit}) while waiting for ${what}:\n${red?.output()}`);
-      return pred();
-    }, what, ms);
+    until(
+      () => {
+        if (exit !== undefined) throw new Error(`Node-RED exited (${exit}) while waiting for ${what}:\n${red?.output()}`);
+        return pred();
+      },
+      what,
+      ms,
+    );
   const journal = () => path.join(outboxes, IDS.webhook, 'journal.jsonl');
   /** The seqs the journal on disk still holds as pending (what a restart would post again). */
   const pendingOnDisk = () => {
@@ -197,8 +240,14 @@ describe('a full disk under the outbox (real Node-RED from npm pack, real 8 MiB 
     }
     for (const c of reports.caught) assert.match(c.message, /ENOSPC: no space left on device/);
     const refused = Array.from({ length: WHILE_FULL }, (_, k) => BEFORE + 1 + k);
-    assert.deepEqual(reports.failed.map((f) => f.n).sort((a, b) => a - b), refused);
-    assert.deepEqual(reports.caught.map((c) => c.n).sort((a, b) => a - b), refused);
+    assert.deepEqual(
+      reports.failed.map((f) => f.n).sort((a, b) => a - b),
+      refused,
+    );
+    assert.deepEqual(
+      reports.caught.map((c) => c.n).sort((a, b) => a - b),
+      refused,
+    );
 
     // every accepted alert posted exactly once; the refused ones never
     const accepted = posted.filter((n) => !refused.includes(n));
@@ -260,7 +309,9 @@ describe('an outbox on a read-only file system (in-process Node-RED, real tmpfs 
       { id: 'caught', z: 'f1', type: 'helper' },
     ];
     const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-    await helper.load([nodeModule('armor-pagerduty'), nodeModule('armor-pagerduty-service'), catchNode], flow, { p1: { routingKey: 'R0UT1NGKEYSECRET0123456789abcdef' } });
+    await helper.load([nodeModule('armor-pagerduty'), nodeModule('armor-pagerduty-service'), catchNode], flow, {
+      p1: { routingKey: 'R0UT1NGKEYSECRET0123456789abcdef' },
+    });
     const sent = collect('sent');
     const failed = collect('failed');
     const caught = collect('caught');
@@ -273,7 +324,11 @@ describe('an outbox on a read-only file system (in-process Node-RED, real tmpfs 
     const [c] = await caught.waitFor(1);
     assert.match(c.error.message, /EROFS/);
     // the test helper's RED._ returns the catalogue key
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.diskError(code=EROFS) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+    await untilStatus('d1', {
+      fill: 'red',
+      shape: 'ring',
+      text: 'armor-delivery.status.diskError(code=EROFS) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+    });
 
     execFileSync('mount', ['-o', 'remount,rw', mnt]);
     await until(() => statuses('d1').at(-1)?.fill === 'green', 'the status to clear once the disk is writable', 10_000);

@@ -25,8 +25,14 @@ type Props = Record<string, unknown>;
 function flow(kind: 'slack' | 'pagerduty', config: Props, delivery: Props = {}) {
   const [configNode, deliveryNode] =
     kind === 'slack'
-      ? [{ id: 'w1', type: 'armor-slack-webhook', name: '#soc', ...config }, { type: 'armor-slack', webhook: 'w1' }]
-      : [{ id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', ...config }, { type: 'armor-pagerduty', service: 'p1' }];
+      ? [
+          { id: 'w1', type: 'armor-slack-webhook', name: '#soc', ...config },
+          { type: 'armor-slack', webhook: 'w1' },
+        ]
+      : [
+          { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', ...config },
+          { type: 'armor-pagerduty', service: 'p1' },
+        ];
   return [
     { id: 'f1', type: 'tab', label: 'faults' },
     configNode,
@@ -104,7 +110,11 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.ok(limit.refused <= 1, `${limit.refused} answers 429`);
       assert.equal(endpointOf('w1').queue.stats.rateLimited, limit.refused);
       const represented = accepted.flatMap(alertsIn);
-      assert.deepEqual([...represented].sort((a, b) => a - b), Array.from({ length: 40 }, (_, k) => k + 1), 'each alert in exactly one post');
+      assert.deepEqual(
+        [...represented].sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, k) => k + 1),
+        'each alert in exactly one post',
+      );
       const digests = accepted.filter(isDigest);
       assert.ok(digests.length >= 1, 'the 20 arriving at once cannot go out one by one');
       for (const digest of digests) {
@@ -120,7 +130,10 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       // output 1: each alert once; those that went in a digest say how big it was
       assert.deepEqual(sent.msgs.map((m) => m.payload.id).sort(), Array.from({ length: 40 }, (_, k) => stormAlert(k + 1).id).sort());
       const digested = sent.msgs.filter((m) => m.delivery.digest !== undefined);
-      assert.equal(digested.length, digests.reduce((t, d) => t + alertsIn(d).length, 0));
+      assert.equal(
+        digested.length,
+        digests.reduce((t, d) => t + alertsIn(d).length, 0),
+      );
       assert.ok(sent.msgs.every((m) => m.delivery.attempts === 1 && m.delivery.status === 200));
       assert.equal(failed.msgs.length, 0);
     });
@@ -140,7 +153,10 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
         const n = Number(/#(\d+)$/.exec(msg.payload.rule.description)![1]);
         assert.deepEqual(msg.delivery, { service: 'slack', status: 200, attempts: requestsFor(n) });
       }
-      assert.equal(sent.msgs.reduce((t, m) => t + m.delivery.attempts, 0), 6);
+      assert.equal(
+        sent.msgs.reduce((t, m) => t + m.delivery.attempts, 0),
+        6,
+      );
       assert.equal(endpointOf('w1').queue.stats.retried, 3);
       assert.equal(failed.msgs.length, 0);
       assert.equal(caught.msgs.length, 0);
@@ -172,7 +188,7 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
     });
   });
 
-  describe('Slack hanging past the integration\'s timeout', () => {
+  describe("Slack hanging past the integration's timeout", () => {
     it('tries twice (timeout 1 s, retries 1), then reports a transient failure after 2 attempts', async () => {
       const { stub, sent, failed, caught, d1 } = await slack(hang);
       d1.receive({ payload: stormAlert(1), integration: integration({ timeout: 1, retries: 1 }) });
@@ -183,7 +199,11 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(err.error.message, 'Error: Slack: timeout after 1000 ms');
       assert.equal(err.payload.id, stormAlert(1).id);
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('d1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
       assertNoSecret(out, err);
     });
   });
@@ -191,7 +211,9 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
   describe('Slack resetting connections', () => {
     it('retries after resets and delivers once the server answers, the resets counted in attempts', async () => {
       let calls = 0;
-      const { stub, sent, failed, d1 } = await slack((req, res, body) => (calls++ < 2 ? reset(req, res, body) : answer(200, 'ok')(req, res, body)));
+      const { stub, sent, failed, d1 } = await slack((req, res, body) =>
+        calls++ < 2 ? reset(req, res, body) : answer(200, 'ok')(req, res, body),
+      );
       d1.receive({ payload: stormAlert(1) });
       const [msg] = await sent.waitFor(1, 10000);
       assert.equal(stub.seen.length, 3);
@@ -206,9 +228,18 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       const [out] = await failed.waitFor(1, 10000);
       await caught.waitFor(1);
       assert.equal(stub.seen.length, 2);
-      assert.deepEqual(plain(out.error), { message: 'Slack: connection reset (ECONNRESET)', service: 'slack', kind: 'transient', attempts: 2 });
+      assert.deepEqual(plain(out.error), {
+        message: 'Slack: connection reset (ECONNRESET)',
+        service: 'slack',
+        kind: 'transient',
+        attempts: 2,
+      });
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'connection reset (ECONNRESET) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('d1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'connection reset (ECONNRESET) · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
     });
   });
 
@@ -233,7 +264,11 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
         });
         assert.equal(err.error.source.id, 'd1');
         assert.equal(err.payload.id, stormAlert(1).id);
-        await untilStatus('d1', { fill: 'red', shape: 'ring', text: `${c.shown} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)` });
+        await untilStatus('d1', {
+          fill: 'red',
+          shape: 'ring',
+          text: `${c.shown} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)`,
+        });
         await sleep(1500); // a retry would have come by now (first backoff: at most 1 s)
         assert.equal(stub.seen.length, 1);
         assert.equal(sent.msgs.length, 0);
@@ -243,8 +278,12 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
     }
 
     it('PagerDuty 400 invalid event: output 2, Catch, red status', async () => {
-      const stub = await stubFor(json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Length of \'payload.summary\' is incorrect'] }));
-      await helper.load(NODES, flow('pagerduty', { url: `${stub.base}/v2/enqueue`, rate: 1000, burst: 1000 }), { p1: { routingKey: ROUTING_KEY } });
+      const stub = await stubFor(
+        json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ["Length of 'payload.summary' is incorrect"] }),
+      );
+      await helper.load(NODES, flow('pagerduty', { url: `${stub.base}/v2/enqueue`, rate: 1000, burst: 1000 }), {
+        p1: { routingKey: ROUTING_KEY },
+      });
       const [sent, failed, caught] = [collect('sent'), collect('failed'), collect('caught')];
       helper.getNode('d1').receive({ payload: stormAlert(1), integration: integration({ name: 'pagerduty', retries: 3 }) });
       const [out] = await failed.waitFor(1);
@@ -255,11 +294,19 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
         service: 'pagerduty',
         kind: 'permanent',
         status: 400,
-        answer: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Length of \'payload.summary\' is incorrect'] }),
+        answer: JSON.stringify({
+          status: 'invalid event',
+          message: 'Event object is invalid',
+          errors: ["Length of 'payload.summary' is incorrect"],
+        }),
         attempts: 1,
       });
       assert.equal(err.error.message, `Error: ${reason}`);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: "HTTP 400 Event object is invalid: Length of 'payload.summar… · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)" });
+      await untilStatus('d1', {
+        fill: 'red',
+        shape: 'ring',
+        text: "HTTP 400 Event object is invalid: Length of 'payload.summar… · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)",
+      });
       await sleep(1500);
       assert.equal(stub.seen.length, 1);
       assert.equal(sent.msgs.length, 0);
@@ -275,12 +322,19 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       await caught.waitFor(2);
       assert.deepEqual(
         failed.msgs.map((m) => [m.payload.id, plain(m.error)]),
-        [6, 7].map((n) => [stormAlert(n).id, { message: 'Slack: outbox full: 5 entries, limit 5', service: 'slack', kind: 'refused', attempts: 0 }]),
+        [6, 7].map((n) => [
+          stormAlert(n).id,
+          { message: 'Slack: outbox full: 5 entries, limit 5', service: 'slack', kind: 'refused', attempts: 0 },
+        ]),
       );
       assert.equal(endpointOf('w1').pending, 5, 'the five accepted stay queued on disk');
       await until(() => stub.seen.length === 1, 'the first post to hang');
       assert.equal(sent.msgs.length, 0);
-      await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.outboxFull · armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=5) · armor-delivery.status.failed(count=2)' });
+      await untilStatus('d1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'armor-delivery.status.outboxFull · armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=5) · armor-delivery.status.failed(count=2)',
+      });
     });
   });
 
@@ -301,10 +355,20 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.equal(stub.seen.length, 2);
       assert.equal(first.text, undefined);
       assert.equal(first.attachments[0].text, 'attempt 1');
-      assert.ok([before, after].some((t) => next.text === `+4 similar since ${hhmm(t)} UTC`), next.text);
+      assert.ok(
+        [before, after].some((t) => next.text === `+4 similar since ${hhmm(t)} UTC`),
+        next.text,
+      );
       assert.equal(next.attachments[0].text, 'attempt 6');
-      assert.deepEqual(sent.msgs.map((m) => m.payload.full_log), ['attempt 1', 'attempt 6']);
-      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)' });
+      assert.deepEqual(
+        sent.msgs.map((m) => m.payload.full_log),
+        ['attempt 1', 'attempt 6'],
+      );
+      await untilStatus('d1', {
+        fill: 'green',
+        shape: 'dot',
+        text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)',
+      });
     });
 
     it('summarises repeats still held when the window ends: one more post, for the last of them', async () => {
@@ -317,10 +381,20 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       const [first, summary] = bodies(stub);
       assert.equal(stub.seen.length, 2);
       assert.equal(first.attachments[0].text, 'attempt 1');
-      assert.ok([before, after].some((t) => summary.text === `+4 similar since ${hhmm(t)} UTC (the last one below)`), summary.text);
+      assert.ok(
+        [before, after].some((t) => summary.text === `+4 similar since ${hhmm(t)} UTC (the last one below)`),
+        summary.text,
+      );
       assert.equal(summary.attachments[0].text, 'attempt 5');
-      assert.deepEqual(sent.msgs.map((m) => m.payload.full_log), ['attempt 1', 'attempt 5']);
-      await untilStatus('d1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)' });
+      assert.deepEqual(
+        sent.msgs.map((m) => m.payload.full_log),
+        ['attempt 1', 'attempt 5'],
+      );
+      await untilStatus('d1', {
+        fill: 'green',
+        shape: 'dot',
+        text: 'armor-delivery.status.sent(count=2) · armor-delivery.status.held(count=4)',
+      });
     });
   });
 
@@ -352,7 +426,10 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
 
       assert.deepEqual(sorted(numbersOf(before.sent, after.sent)), oneToN(60), 'each alert once on output 1, none missing');
       assert.equal(before.sent.msgs.length, reportedBefore, 'the old node reports nothing once replaced');
-      const { missing, twice } = tallyDeliveries(stub.seen.map((s) => numberIn(s.body)), 60);
+      const { missing, twice } = tallyDeliveries(
+        stub.seen.map((s) => numberIn(s.body)),
+        60,
+      );
       assert.deepEqual(missing, []);
       assert.ok(twice.length <= 1, `posted twice: ${twice}`);
       for (const c of [before.failed, before.caught, after.failed, after.caught]) assert.equal(c.msgs.length, 0);
@@ -382,9 +459,16 @@ describe('delivery under faults (real Node-RED, real local servers)', () => {
       assert.deepEqual(sorted(numbersOf(first.sent, second.sent)), oneToN(60), 'each alert once on output 1, none missing');
       const recovered = oneToN(40).filter((n) => !numbersOf(first.sent).includes(n));
       const postedAfter = stub.seen.slice(postedBefore).map((s) => numberIn(s.body));
-      assert.deepEqual(postedAfter, [...recovered, ...oneToN(20).map((k) => 40 + k)], 'the outbox first, in its order, then the new alerts');
+      assert.deepEqual(
+        postedAfter,
+        [...recovered, ...oneToN(20).map((k) => 40 + k)],
+        'the outbox first, in its order, then the new alerts',
+      );
       assert.deepEqual(numbersOf(second.sent), postedAfter);
-      const { missing, twice } = tallyDeliveries(stub.seen.map((s) => numberIn(s.body)), 60);
+      const { missing, twice } = tallyDeliveries(
+        stub.seen.map((s) => numberIn(s.body)),
+        60,
+      );
       assert.deepEqual(missing, []);
       assert.ok(twice.length <= 1, `posted twice: ${twice}`);
       for (const c of [first.failed, second.failed, second.caught]) assert.equal(c.msgs.length, 0);

@@ -60,14 +60,23 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
   describe('a config node deployed without pacing or limit properties', () => {
     it('Slack: runs at 1 post/s with a burst of 3, a 1 h deadline, an outbox of 100,000 alerts or 256 MiB: 4 alerts at once go out 3 at once, then 1 s later', async () => {
       assert.deepEqual(
-        { rate: slack.policy.ratePerSec, burst: slack.policy.burst, deadlineMs: slack.policy.deadlineMs, digestAbove: slack.policy.digestAbove },
+        {
+          rate: slack.policy.ratePerSec,
+          burst: slack.policy.burst,
+          deadlineMs: slack.policy.deadlineMs,
+          digestAbove: slack.policy.digestAbove,
+        },
         { rate: 1, burst: 3, deadlineMs: 3_600_000, digestAbove: 5 },
       );
       assert.deepEqual(OUTBOX_DEFAULT_LIMITS, { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 });
       const stub = await stubFor(answer(200, 'ok'));
-      await helper.load(NODES, flow({ id: 'w1', type: 'armor-slack-webhook', name: '#soc' }, [{ id: 'd1', type: 'armor-slack', webhook: 'w1' }]), {
-        w1: { url: stub.base + SLACK_PATH },
-      });
+      await helper.load(
+        NODES,
+        flow({ id: 'w1', type: 'armor-slack-webhook', name: '#soc' }, [{ id: 'd1', type: 'armor-slack', webhook: 'w1' }]),
+        {
+          w1: { url: stub.base + SLACK_PATH },
+        },
+      );
       assert.deepEqual(endpointOf('w1').queue.policy, slack.policy, 'the policy the queue runs with');
       assert.deepEqual(endpointOf('w1').outbox.limits, OUTBOX_DEFAULT_LIMITS, 'the limits the outbox enforces');
 
@@ -75,17 +84,28 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
       for (let n = 1; n <= 4; n++) helper.getNode('d1').receive({ payload: stormAlert(n) });
       await sent.waitFor(4, 5000);
       const t = stub.times;
-      assert.deepEqual(stub.seen.map((s) => numberIn(s.body)), [1, 2, 3, 4], 'one post each, no digest');
+      assert.deepEqual(
+        stub.seen.map((s) => numberIn(s.body)),
+        [1, 2, 3, 4],
+        'one post each, no digest',
+      );
       assert.ok(t[2] - t[0] < 400, `the burst of 3 took ${t[2] - t[0]} ms`);
       assert.ok(t[3] - t[2] >= 950 && t[3] - t[2] < 1600, `the 4th came ${t[3] - t[2]} ms after the 3rd (1 post/s)`);
     });
 
     it('PagerDuty: runs at 2 events/s with a burst of 10, a 24 h deadline, the same outbox limits: 11 events at once go out 10 at once, then 0.5 s later', async () => {
       assert.deepEqual(
-        { rate: pagerduty.policy.ratePerSec, burst: pagerduty.policy.burst, deadlineMs: pagerduty.policy.deadlineMs, digestAbove: pagerduty.policy.digestAbove },
+        {
+          rate: pagerduty.policy.ratePerSec,
+          burst: pagerduty.policy.burst,
+          deadlineMs: pagerduty.policy.deadlineMs,
+          digestAbove: pagerduty.policy.digestAbove,
+        },
         { rate: 2, burst: 10, deadlineMs: 86_400_000, digestAbove: Infinity },
       );
-      const stub = await stubFor((req, res) => res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"status":"success","message":"Event processed"}'));
+      const stub = await stubFor((req, res) =>
+        res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"status":"success","message":"Event processed"}'),
+      );
       const service = { id: 'p1', type: 'armor-pagerduty-service', name: 'SOC', region: 'custom', url: `${stub.base}/v2/enqueue` };
       await helper.load(NODES, flow(service, [{ id: 'd1', type: 'armor-pagerduty', service: 'p1' }]), { p1: { routingKey: ROUTING_KEY } });
       assert.deepEqual(endpointOf('p1').queue.policy, pagerduty.policy);
@@ -103,20 +123,36 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
 
   describe('two armor-slack nodes on one webhook', () => {
     it('share one queue and its pace (posts in order of arrival, never closer than 1 / rate), and each node reports only its own alerts', async () => {
-      const stub = await stubFor((req, res, body) => (numberIn(body) === 6 ? answer(404, 'no_service') : answer(200, 'ok'))(req, res, body));
+      const stub = await stubFor((req, res, body) =>
+        (numberIn(body) === 6 ? answer(404, 'no_service') : answer(200, 'ok'))(req, res, body),
+      );
       const webhook = { id: 'w1', type: 'armor-slack-webhook', name: '#soc', rate: 5, burst: 1, digestAbove: 1000000 };
-      await helper.load(NODES, flow(webhook, [{ id: 'a', type: 'armor-slack', webhook: 'w1' }, { id: 'b', type: 'armor-slack', webhook: 'w1' }]), {
-        w1: { url: stub.base + SLACK_PATH },
-      });
+      await helper.load(
+        NODES,
+        flow(webhook, [
+          { id: 'a', type: 'armor-slack', webhook: 'w1' },
+          { id: 'b', type: 'armor-slack', webhook: 'w1' },
+        ]),
+        {
+          w1: { url: stub.base + SLACK_PATH },
+        },
+      );
       const out = { aSent: collect('a-sent'), aFailed: collect('a-failed'), bSent: collect('b-sent'), bFailed: collect('b-failed') };
       for (let n = 1; n <= 6; n++) helper.getNode(n % 2 === 1 ? 'a' : 'b').receive({ payload: stormAlert(n) });
       await out.bFailed.waitFor(1, 5000);
       await out.aSent.waitFor(3, 5000);
       await out.bSent.waitFor(2, 5000);
 
-      assert.deepEqual(stub.seen.map((s) => numberIn(s.body)), [1, 2, 3, 4, 5, 6], 'one queue, in order of arrival');
+      assert.deepEqual(
+        stub.seen.map((s) => numberIn(s.body)),
+        [1, 2, 3, 4, 5, 6],
+        'one queue, in order of arrival',
+      );
       const gaps = stub.times.slice(1).map((t, k) => t - stub.times[k]);
-      assert.ok(gaps.every((g) => g >= 190), `posts closer than 200 ms (5/s): ${gaps}`);
+      assert.ok(
+        gaps.every((g) => g >= 190),
+        `posts closer than 200 ms (5/s): ${gaps}`,
+      );
       assert.deepEqual(numbersOf(out.aSent.msgs), [1, 3, 5]);
       assert.deepEqual(numbersOf(out.bSent.msgs), [2, 4]);
       assert.deepEqual(numbersOf(out.bFailed.msgs), [6]);
@@ -136,7 +172,8 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
       const webhook = { id: 'w1', type: 'armor-slack-webhook', name: '#soc', rate: 1000, burst: 1000, digestAbove: 1000000 };
       const credentials = { w1: { url: stub.base + SLACK_PATH } };
       await helper.load(NODES, flow(webhook, [{ id: 'd1', type: 'armor-slack', webhook: 'w1' }]), credentials);
-      for (const n of [1, 2]) helper.getNode('d1').receive({ payload: stormAlert(n), integration: { index: 0, name: 'slack', retries: 0 } });
+      for (const n of [1, 2])
+        helper.getNode('d1').receive({ payload: stormAlert(n), integration: { index: 0, name: 'slack', retries: 0 } });
       await until(() => stub.seen.length === 1, 'the first post to hang');
 
       answering = true;
@@ -157,7 +194,9 @@ describe('delivery guarantees (real Node-RED, real local servers)', () => {
   describe('Slack answering 408 Request Timeout', () => {
     it('retries it like a 5xx (a passing failure, unlike the other 4xx) and delivers on the next attempt', async () => {
       let calls408 = 0;
-      const stub = await stubFor((req, res, body) => (calls408++ === 0 ? answer(408, 'Request Timeout') : answer(200, 'ok'))(req, res, body));
+      const stub = await stubFor((req, res, body) =>
+        (calls408++ === 0 ? answer(408, 'Request Timeout') : answer(200, 'ok'))(req, res, body),
+      );
       const webhook = { id: 'w1', type: 'armor-slack-webhook', name: '#soc', rate: 1000, burst: 1000, digestAbove: 1000000 };
       await helper.load(NODES, flow(webhook, [{ id: 'd1', type: 'armor-slack', webhook: 'w1' }]), { w1: { url: stub.base + SLACK_PATH } });
       const [sent, failed] = [collect('d1-sent'), collect('d1-failed')];

@@ -68,7 +68,13 @@ describe('persistent outbox', () => {
     const entries = [1, 2, 3, 4, 5].map((i) => added(o, { i }));
     assert.deepEqual(
       entries.map((e) => [e.id, e.seq]),
-      [['1', 1], ['2', 2], ['3', 3], ['4', 4], ['5', 5]],
+      [
+        ['1', 1],
+        ['2', 2],
+        ['3', 3],
+        ['4', 4],
+        ['5', 5],
+      ],
     );
     assert.equal(o.done(['2', '4']), 2);
     assert.deepEqual(items(o), [1, 3, 5]);
@@ -93,9 +99,18 @@ describe('persistent outbox', () => {
     for (let i = 1; i <= 10; i++) added(o, { i });
     o.done(['3', '4']);
     const first = o.next(3);
-    assert.deepEqual(first.map((e) => e.data.i), [1, 2, 5]);
-    assert.deepEqual(o.next(3, first[2].seq).map((e) => e.data.i), [6, 7, 8]);
-    assert.deepEqual(o.next(100, 8).map((e) => e.data.i), [9, 10]);
+    assert.deepEqual(
+      first.map((e) => e.data.i),
+      [1, 2, 5],
+    );
+    assert.deepEqual(
+      o.next(3, first[2].seq).map((e) => e.data.i),
+      [6, 7, 8],
+    );
+    assert.deepEqual(
+      o.next(100, 8).map((e) => e.data.i),
+      [9, 10],
+    );
     assert.deepEqual(o.next(100, 10), []);
   });
 
@@ -106,16 +121,30 @@ describe('persistent outbox', () => {
     added(o, { i: 22 });
     o.done(['5', '6']);
     const read = o.read([3, 4, 5, 7, 21, 22, 1, 999, 0, 2, 3]);
-    assert.deepEqual(read.map((d) => d?.i), [3, 4, undefined, 7, 21, 22, 1, undefined, undefined, 2, 3]);
+    assert.deepEqual(
+      read.map((d) => d?.i),
+      [3, 4, undefined, 7, 21, 22, 1, undefined, undefined, 2, 3],
+    );
     assert.equal(read[4]?.text?.length, 1536 * 1024);
     // thousands in a row: read in pieces of at most the read buffer, same data as next()
     const from = 23;
     for (let i = from; i < from + 3000; i++) added(o, { i, text: 'y'.repeat(500 + (i % 300)) });
     const seqs = Array.from({ length: 3000 }, (_, k) => from + k);
     o.done([from + 10, from + 11, from + 2500]);
-    assert.deepEqual(o.read(seqs), seqs.map((seq) => (seq === from + 10 || seq === from + 11 || seq === from + 2500 ? undefined : { i: seq, text: 'y'.repeat(500 + (seq % 300)) })));
-    assert.deepEqual(o.read([...seqs].reverse()).map((d) => d?.i), [...seqs].reverse().map((seq) => ([from + 10, from + 11, from + 2500].includes(seq) ? undefined : seq)));
-    assert.deepEqual(o.next(Infinity, from - 1).map((e) => e.data), o.read(seqs).filter((d) => d !== undefined));
+    assert.deepEqual(
+      o.read(seqs),
+      seqs.map((seq) =>
+        seq === from + 10 || seq === from + 11 || seq === from + 2500 ? undefined : { i: seq, text: 'y'.repeat(500 + (seq % 300)) },
+      ),
+    );
+    assert.deepEqual(
+      o.read([...seqs].reverse()).map((d) => d?.i),
+      [...seqs].reverse().map((seq) => ([from + 10, from + 11, from + 2500].includes(seq) ? undefined : seq)),
+    );
+    assert.deepEqual(
+      o.next(Infinity, from - 1).map((e) => e.data),
+      o.read(seqs).filter((d) => d !== undefined),
+    );
   });
 
   it('shows the same pending entries, data and times after close and reopen', () => {
@@ -177,7 +206,11 @@ describe('persistent outbox', () => {
     const pending = new Map(o.next(Infinity).map((e) => [e.id, e]));
     const missing = addedIds.filter((id) => !doneIds.has(id) && !pending.has(id));
     assert.deepEqual(missing, [], 'acknowledged adds lost');
-    assert.deepEqual([...doneIds].filter((id) => pending.has(id)), [], 'acknowledged dones lost');
+    assert.deepEqual(
+      [...doneIds].filter((id) => pending.has(id)),
+      [],
+      'acknowledged dones lost',
+    );
     for (const id of addedIds.filter((x) => !doneIds.has(x))) assert.equal(pending.get(id)?.data.i, Number(id));
     assert.ok(o.unreadable <= 1, `${o.unreadable} unreadable lines`);
   });
@@ -296,7 +329,13 @@ describe('persistent outbox', () => {
     o.compact();
     assert.ok(journalSize() < before / 2, `${journalSize()} not < ${before} / 2`);
     assert.deepEqual(o.next(Infinity), pendingBefore);
-    assert.deepEqual(journal().split('\n').slice(0, -1).map((l) => JSON.parse(l).op), ['meta', 'add', 'add', 'add', 'add']);
+    assert.deepEqual(
+      journal()
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l).op),
+      ['meta', 'add', 'add', 'add', 'add'],
+    );
     added(o, { i: 11 });
     o.done(['4']);
     o = reopen(o);
@@ -329,7 +368,10 @@ describe('persistent outbox', () => {
     const expected = Array.from({ length: N }, (_, k) => k + 1).filter(kept);
     assert.deepEqual(items(o), expected);
     assert.equal(o.size.entries, expected.length);
-    assert.deepEqual(o.next(3, 7000).map((e) => e.seq), expected.filter((i) => i > 7000).slice(0, 3));
+    assert.deepEqual(
+      o.next(3, 7000).map((e) => e.seq),
+      expected.filter((i) => i > 7000).slice(0, 3),
+    );
     assert.equal(o.done([0, -1, 1.5, 7, 7, 14]), 2, 'a non-seq is ignored, a seq counted once');
     const rest = expected.filter((i) => i !== 7 && i !== 14);
     o.compact();
@@ -337,7 +379,10 @@ describe('persistent outbox', () => {
     const sizes = o.next(Infinity).map((e) => [e.seq, e.bytes, e.addedAt]);
     o = reopen(o);
     assert.equal(o.unreadable, 0);
-    assert.deepEqual(o.next(Infinity).map((e) => [e.seq, e.bytes, e.addedAt]), sizes);
+    assert.deepEqual(
+      o.next(Infinity).map((e) => [e.seq, e.bytes, e.addedAt]),
+      sizes,
+    );
     assert.equal(added(o, { i: N + 1 }).id, String(N + 1));
     assert.equal(o.done(rest.map(String)), rest.length);
     assert.deepEqual(items(o), [N + 1]);

@@ -26,7 +26,12 @@ function run(stub: Stub, policy: Partial<QueuePolicy>, timeoutMs = 2000): Run {
     { ...slack.policy, jitterMs: 10, ...policy },
     (jobs, signal) => {
       batches.push(jobs.length);
-      return postJson(slack, `${stub.base}/services/T0/B0/SECRET`, { text: jobs.map((j) => j.id).join(',') }, { timeoutMs, signal, proxy: null });
+      return postJson(
+        slack,
+        `${stub.base}/services/T0/B0/SECRET`,
+        { text: jobs.map((j) => j.id).join(',') },
+        { timeoutMs, signal, proxy: null },
+      );
     },
     {
       delivered: (jobs) => {
@@ -72,14 +77,17 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     stub = current = undefined;
   });
 
-  it('paces posts to the endpoint\'s rate and burst: a stub enforcing the same limit never answers 429', async () => {
+  it("paces posts to the endpoint's rate and burst: a stub enforcing the same limit never answers 429", async () => {
     const limit = rateLimited(20, 3);
     stub = await startStub(limit);
     current = run(stub, { ratePerSec: 20, burst: 3, digestAbove: Infinity });
     for (let i = 0; i < 30; i++) current.queue.push(job(i));
     await current.settled(30);
     assert.equal(limit.refused, 0);
-    assert.deepEqual(current.delivered.map((d) => d.ids[0]), Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(
+      current.delivered.map((d) => d.ids[0]),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
     assert.equal(stub.seen.length, 30);
   });
 
@@ -95,7 +103,10 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     current.queue.push(job(1, 0));
     current.queue.push(job(2, 0));
     await current.settled(2);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [[1], [2]]);
+    assert.deepEqual(
+      current.delivered.map((d) => d.ids),
+      [[1], [2]],
+    );
     assert.equal(current.failed.length, 0, 'retries 0, yet a 429 is not a failed attempt');
     assert.ok(times[1] - times[0] >= 1000, `second post ${times[1] - times[0]} ms after the 429`);
     assert.equal(current.queue.stats.rateLimited, 1);
@@ -107,7 +118,10 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     current = run(stub, { backoffBaseMs: 50, backoffMaxMs: 200, digestAbove: Infinity });
     current.queue.push(job(1, 3));
     await current.settled(1);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [[1]]);
+    assert.deepEqual(
+      current.delivered.map((d) => d.ids),
+      [[1]],
+    );
     assert.equal(stub.seen.length, 3);
     assert.equal(current.queue.stats.retried, 2);
   });
@@ -151,7 +165,10 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     for (let i = 0; i < 40; i++) current.queue.push(job(i));
     await current.settled(40);
     const all = current.delivered.flatMap((d) => d.ids);
-    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(
+      [...all].sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     assert.equal(current.batches[0], 1, 'the first alert goes alone');
     assert.equal(current.batches[1], 39, 'the 39 waiting ones go in one digest');
     assert.equal(stub.seen.length, 2);
@@ -167,8 +184,14 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     await until(() => q.queue.stats.retried === 1); // 1 failed and waits (20 ms); no token for 250 ms
     q.queue.push(job(3));
     await q.settled(3);
-    assert.deepEqual(q.delivered.map((d) => d.ids), [[2], [1], [3]]);
-    assert.deepEqual(stub.seen.map((s) => JSON.parse(s.body).text), ['1', '2', '1', '3']);
+    assert.deepEqual(
+      q.delivered.map((d) => d.ids),
+      [[2], [1], [3]],
+    );
+    assert.deepEqual(
+      stub.seen.map((s) => JSON.parse(s.body).text),
+      ['1', '2', '1', '3'],
+    );
   });
 
   it('digests take the ready jobs in queue order, at most digestMax a post, and single posts again at digestAbove or fewer', async () => {
@@ -176,7 +199,10 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     current = run(stub, { ratePerSec: 20, burst: 1, digestAbove: 5, digestMax: 4 });
     for (let i = 0; i < 12; i++) current.queue.push(job(i));
     await current.settled(12);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9], [10], [11]]);
+    assert.deepEqual(
+      current.delivered.map((d) => d.ids),
+      [[0], [1, 2, 3, 4], [5, 6, 7, 8], [9], [10], [11]],
+    );
     assert.equal(current.queue.stats.digests, 2);
     assert.equal(current.queue.stats.waiting, 0);
   });
@@ -186,18 +212,33 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     current = run(stub, { ratePerSec: 1000, burst: 1, deadlineMs: 60_000, digestAbove: Infinity });
     const expired = Date.now() - 61_000;
     current.queue.push(job(1)); // takes the one token: the others wait
-    for (const [id, earlier] of [[2, 1000], [3, 3000], [4, 0], [5, 2000]]) current.queue.push(job(id, 3, expired - earlier));
+    for (const [id, earlier] of [
+      [2, 1000],
+      [3, 3000],
+      [4, 0],
+      [5, 2000],
+    ])
+      current.queue.push(job(id, 3, expired - earlier));
     current.queue.push({ ...job(9, 3, expired - 500), notBefore: Date.now() + 60_000 }); // in backoff
     current.queue.push(job(6));
     assert.equal(current.queue.stats.waiting, 6);
     await current.settled(7);
-    assert.deepEqual(current.delivered.map((d) => d.ids), [[1], [6]]);
-    assert.deepEqual(current.failed.map((f) => f.id), [3, 5, 2, 9, 4]);
+    assert.deepEqual(
+      current.delivered.map((d) => d.ids),
+      [[1], [6]],
+    );
+    assert.deepEqual(
+      current.failed.map((f) => f.id),
+      [3, 5, 2, 9, 4],
+    );
     for (const { info } of current.failed) {
       assert.deepEqual({ kind: info.kind, attempts: info.attempts }, { kind: 'transient', attempts: 0 });
       assert.match(info.error, /^not delivered within 60 s$/);
     }
-    assert.deepEqual(stub.seen.map((s) => JSON.parse(s.body).text), ['1', '6']);
+    assert.deepEqual(
+      stub.seen.map((s) => JSON.parse(s.body).text),
+      ['1', '6'],
+    );
     assert.equal(current.queue.stats.waiting, 0);
   });
 
@@ -246,15 +287,27 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     await q.settled(N, 25000);
 
     const ended = [...q.delivered.flatMap((d) => d.ids), ...q.failed.map((f) => f.id)].sort((a, b) => a - b);
-    assert.deepEqual(ended, Array.from({ length: N }, (_, id) => id), 'each job delivered or failed, exactly once');
+    assert.deepEqual(
+      ended,
+      Array.from({ length: N }, (_, id) => id),
+      'each job delivered or failed, exactly once',
+    );
     assert.equal(overlapped, 0, 'a post while another was in flight');
     assert.equal(q.queue.stats.waiting, 0);
-    for (const { id, info } of q.failed) assert.ok(info.attempts <= retries(id) + 1, `job ${id}: ${info.attempts} attempts, retries ${retries(id)}`);
+    for (const { id, info } of q.failed)
+      assert.ok(info.attempts <= retries(id) + 1, `job ${id}: ${info.attempts} attempts, retries ${retries(id)}`);
     const posted = stub.seen.flatMap((s) => String(JSON.parse(s.body).text).split(',').map(Number));
     const first = posted.filter((id, k) => posted.indexOf(id) === k);
-    assert.deepEqual(first, [...first].sort((a, b) => a - b), 'first attempts in push order');
+    assert.deepEqual(
+      first,
+      [...first].sort((a, b) => a - b),
+      'first attempts in push order',
+    );
     const kinds = new Set(q.failed.map((f) => f.info.kind));
-    assert.ok(q.delivered.length > 0 && kinds.has('permanent') && kinds.has('transient'), `${q.delivered.length} posts delivered, failures ${[...kinds]}`);
+    assert.ok(
+      q.delivered.length > 0 && kinds.has('permanent') && kinds.has('transient'),
+      `${q.delivered.length} posts delivered, failures ${[...kinds]}`,
+    );
     assert.ok(q.queue.stats.rateLimited > 0 && q.queue.stats.digests > 0 && q.queue.stats.retried > 0);
   });
 
@@ -281,7 +334,11 @@ describe('DeliveryQueue against a real local Slack stand-in', () => {
     await new Promise((r) => setTimeout(r, ANSWER_AFTER_MS + 400));
     assert.equal(stub.seen.length, 1);
     assert.equal(q.delivered.length + q.failed.length, 0);
-    assert.deepEqual({ waiting: q.queue.stats.waiting, inFlight: q.queue.stats.inFlight }, { waiting: 2, inFlight: 0 }, 'the post cut off is not even put back');
+    assert.deepEqual(
+      { waiting: q.queue.stats.waiting, inFlight: q.queue.stats.inFlight },
+      { waiting: 2, inFlight: 0 },
+      'the post cut off is not even put back',
+    );
   });
 
   it('stops promptly on close: a job waiting for its retry is not attempted again', async () => {
@@ -317,7 +374,11 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
       caps.forEach((cap, k) => {
         const attempts = k + 1;
         assert.equal(retryDelay(policy, attempts, bottom), cap / 2, `attempt ${attempts}, lowest`);
-        assert.equal(retryDelay(policy, attempts, () => 0.5), (cap * 3) / 4, `attempt ${attempts}, middle`);
+        assert.equal(
+          retryDelay(policy, attempts, () => 0.5),
+          (cap * 3) / 4,
+          `attempt ${attempts}, middle`,
+        );
         assert.ok(Math.abs(retryDelay(policy, attempts, top) - cap) < 1e-6, `attempt ${attempts}, highest`);
       });
       assert.equal(retryDelay(policy, 1000, top) <= 300_000, true, 'no overflow past the cap, however many attempts');
@@ -327,19 +388,31 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
   it("takes a 5xx answer's Retry-After as the least wait: the longer of it and the backoff", () => {
     assert.equal(retryDelay(slack.policy, 1, top, 30_000), 30_000);
     assert.equal(retryDelay(slack.policy, 1, bottom, 0), 500);
-    assert.equal(retryDelay(slack.policy, 10, () => 0.5, 1000), 225_000);
-    assert.equal(retryDelay(pagerduty.policy, 3, () => 0.5, 3001), 3001);
+    assert.equal(
+      retryDelay(slack.policy, 10, () => 0.5, 1000),
+      225_000,
+    );
+    assert.equal(
+      retryDelay(pagerduty.policy, 3, () => 0.5, 3001),
+      3001,
+    );
   });
 
   it('varies with the random source: 2,000 delays of attempt 5 spread evenly over [8 s, 16 s)', () => {
     const delays = Array.from({ length: 2000 }, () => retryDelay(slack.policy, 5, Math.random));
-    assert.ok(delays.every((d) => d >= 8000 && d < 16_000), 'within the upper half of the 16 s cap');
+    assert.ok(
+      delays.every((d) => d >= 8000 && d < 16_000),
+      'within the upper half of the 16 s cap',
+    );
     assert.ok(new Set(delays).size > 1990, `${new Set(delays).size} distinct delays`);
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
     assert.ok(Math.abs(mean - 12_000) < 300, `mean ${mean} ms (uniform: 12,000; standard error about 52)`);
     const quarters = [0, 0, 0, 0];
     for (const d of delays) quarters[Math.floor((d - 8000) / 2000)]++;
-    assert.ok(quarters.every((n) => n > 400 && n < 600), `per quarter of the range: ${quarters}`);
+    assert.ok(
+      quarters.every((n) => n > 400 && n < 600),
+      `per quarter of the range: ${quarters}`,
+    );
   });
 
   it("spaces the queue's attempts by exactly these delays (injected random source), growing until the cap", async () => {
@@ -364,7 +437,9 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
     assert.equal(failedAfter, 5);
     const gaps = times.slice(1).map((t, k) => t - times[k]);
     const expected = [75, 150, 300, 300]; // 3/4 of the caps 100, 200, 400, 400
-    gaps.forEach((gap, k) => assert.ok(gap >= expected[k] - 2 && gap < expected[k] + 150, `gap ${k + 1}: ${gap} ms, expected ${expected[k]} (all: ${gaps})`));
+    gaps.forEach((gap, k) =>
+      assert.ok(gap >= expected[k] - 2 && gap < expected[k] + 150, `gap ${k + 1}: ${gap} ms, expected ${expected[k]} (all: ${gaps})`),
+    );
   });
 
   it('waits for the Retry-After of a 503 from a real stand-in even when the backoff is far shorter', async () => {
@@ -381,7 +456,10 @@ describe('retry delay after a transient failure (retryDelay, as the queue uses i
       q.queue.close();
       await stub.close();
     }
-    assert.deepEqual(q.delivered.map((d) => d.ids), [[1]]);
+    assert.deepEqual(
+      q.delivered.map((d) => d.ids),
+      [[1]],
+    );
     assert.ok(times[1] - times[0] >= 1000, `retried ${times[1] - times[0]} ms after a 503 with Retry-After: 1`);
   });
 });

@@ -194,7 +194,13 @@ describe('postJson to a Slack webhook', () => {
 
   it('reports 408 Request Timeout as transient (retried like a 5xx), with its Retry-After, and the other 4xx as permanent', async () => {
     const timedOut = await serve(answer(408, 'Request Timeout', { 'Retry-After': '2' }));
-    assert.deepEqual(await slack(timedOut), { kind: 'transient', status: 408, retryAfterMs: 2000, error: 'HTTP 408 Request Timeout', body: 'Request Timeout' });
+    assert.deepEqual(await slack(timedOut), {
+      kind: 'transient',
+      status: 408,
+      retryAfterMs: 2000,
+      error: 'HTTP 408 Request Timeout',
+      body: 'Request Timeout',
+    });
     const pd408 = await serve(json(408, { status: 'timeout', message: 'Request Timeout' }));
     assert.equal((await pagerduty(pd408)).kind, 'transient');
     for (const status of [401, 405, 409, 413, 422]) {
@@ -346,9 +352,9 @@ describe('secrets in results', () => {
 
   it('never shows the routing key, even when PagerDuty echoes the event', async () => {
     const stub = await serve((_req, res, body) =>
-      res.writeHead(400, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({ status: 'invalid event', message: `unknown key ${ROUTING_KEY}`, errors: [body] }),
-      ),
+      res
+        .writeHead(400, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ status: 'invalid event', message: `unknown key ${ROUTING_KEY}`, errors: [body] })),
     );
     const result = await pagerduty(stub);
     assert.equal(result.kind, 'permanent');
@@ -386,20 +392,41 @@ describe('secrets in results', () => {
   const SHAPES: Array<{ shape: string; path: string; auth?: string; secrets: string[]; service?: Service }> = [
     { shape: 'a secret that is the only path segment', path: '/S3CRETSEGMENT0123', secrets: ['S3CRETSEGMENT0123'] },
     { shape: 'a token query parameter', path: '/hook?token=T0K3N0123456789', secrets: ['T0K3N0123456789'] },
-    { shape: 'a code query parameter beside others', path: '/api/callback?state=st4te99&code=C0DE0123456789', secrets: ['C0DE0123456789', 'st4te99'] },
+    {
+      shape: 'a code query parameter beside others',
+      path: '/api/callback?state=st4te99&code=C0DE0123456789',
+      secrets: ['C0DE0123456789', 'st4te99'],
+    },
     {
       shape: 'a percent-encoded sig query parameter (Azure Logic Apps style)',
       path: '/workflows/wf/triggers/manual/paths/invoke?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=S1Gab%2Bcd%2Fef%3D',
       secrets: ['S1Gab%2Bcd%2Fef%3D', 'S1Gab+cd/ef=', '%2Ftriggers%2Fmanual%2Frun', '/triggers/manual/run'],
     },
     { shape: 'a fragment', path: '/hook#FRAGS3CRET0123', secrets: ['FRAGS3CRET0123'] },
-    { shape: 'user info (user and percent-encoded password)', path: '/hook', auth: 'hookuser:P%40ssw0rd!', secrets: ['hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'] },
-    { shape: 'a non-ASCII, percent-encoded path segment', path: '/hooks/%E5%AF%86%E9%92%A5KEY9', secrets: ['%E5%AF%86%E9%92%A5KEY9', '%e5%af%86%e9%92%a5KEY9', '密钥KEY9'] },
-    { shape: 'a PagerDuty custom events URL with a token and the routing key', path: '/v2/enqueue?token=PDT0K3N0123', secrets: ['PDT0K3N0123', ROUTING_KEY], service: 'pagerduty' },
+    {
+      shape: 'user info (user and percent-encoded password)',
+      path: '/hook',
+      auth: 'hookuser:P%40ssw0rd!',
+      secrets: ['hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'],
+    },
+    {
+      shape: 'a non-ASCII, percent-encoded path segment',
+      path: '/hooks/%E5%AF%86%E9%92%A5KEY9',
+      secrets: ['%E5%AF%86%E9%92%A5KEY9', '%e5%af%86%e9%92%a5KEY9', '密钥KEY9'],
+    },
+    {
+      shape: 'a PagerDuty custom events URL with a token and the routing key',
+      path: '/v2/enqueue?token=PDT0K3N0123',
+      secrets: ['PDT0K3N0123', ROUTING_KEY],
+      service: 'pagerduty',
+    },
   ];
 
   for (const { shape, path: hookPath, auth, secrets, service = 'slack' } of SHAPES) {
-    for (const [status, html] of [[500, false], [400, true]] as const) {
+    for (const [status, html] of [
+      [500, false],
+      [400, true],
+    ] as const) {
       it(`masks ${shape} when a ${status}${html ? ' HTML page' : ''} quotes the URL and the secret back`, async () => {
         const stub = await serve((req, res, body) => echoSecrets(status, [url, ...secrets], html)(req, res, body));
         const url = stub.base.replace('//', `//${auth ? `${auth}@` : ''}`) + hookPath;
@@ -409,7 +436,12 @@ describe('secrets in results', () => {
         const shown = [result.error, result.body].join('\n');
         assert.ok(shown.includes(`host 127.0.0.1:${stub.port} said no`), `the host stays readable: ${shown}`);
         if (html) assert.match(result.error!, /^HTTP 400 rejected \*\*\*/, `the reason phrase is quoted, masked: ${result.error}`);
-        const forms = (s: string) => [s, decodeURIComponent(s), encodeURIComponent(decodeURIComponent(s)), JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/')];
+        const forms = (s: string) => [
+          s,
+          decodeURIComponent(s),
+          encodeURIComponent(decodeURIComponent(s)),
+          JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/'),
+        ];
         for (const secret of [url, hookPath, ...secrets].flatMap(forms)) {
           assert.ok(!shown.includes(secret), `${shape}: ${secret} leaked: ${shown}`);
         }
@@ -422,7 +454,10 @@ describe('secrets in results', () => {
 
 describe('postJson input checks', () => {
   it('returns a permanent result for a URL that cannot be used', async () => {
-    assert.deepEqual(await postJson(slackService, 'not a url', {}, { timeoutMs: 1000, proxy: null }), { kind: 'permanent', error: 'invalid URL' });
+    assert.deepEqual(await postJson(slackService, 'not a url', {}, { timeoutMs: 1000, proxy: null }), {
+      kind: 'permanent',
+      error: 'invalid URL',
+    });
     assert.deepEqual(await postJson(slackService, 'ftp://127.0.0.1/x', {}, { timeoutMs: 1000, proxy: null }), {
       kind: 'permanent',
       error: 'unsupported URL scheme ftp: (http or https only)',
@@ -504,13 +539,19 @@ describe('postJson through a proxy', () => {
   it('reports a proxy answering 502 (target down) as transient', async () => {
     const proxy = await connectProxy();
     const port = await closedPort();
-    const result = await postJson(slackService, `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, `http://127.0.0.1:${port}${SLACK_PATH}`, SLACK_BODY, {
+      timeoutMs: 2000,
+      proxy: { url: proxy.url },
+    });
     assert.deepEqual(result, { kind: 'transient', error: 'proxy refused CONNECT: 502 Bad Gateway' });
   });
 
   it('leaves name resolution to the proxy, and reports its 403 as permanent', async () => {
     const proxy = await connectProxy();
-    const result = await postJson(slackService, `https://hooks.slack.test${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 2000, proxy: { url: proxy.url } });
+    const result = await postJson(slackService, `https://hooks.slack.test${SLACK_PATH}`, SLACK_BODY, {
+      timeoutMs: 2000,
+      proxy: { url: proxy.url },
+    });
     assert.deepEqual(result, { kind: 'permanent', error: 'proxy refused CONNECT: 403 Forbidden' });
     assert.deepEqual(proxy.seen, ['CONNECT hooks.slack.test:443']);
   });
@@ -518,7 +559,10 @@ describe('postJson through a proxy', () => {
   it('reports an unreachable proxy as transient, naming the proxy', async () => {
     const target = await serve(answer(200, 'ok'));
     const port = await closedPort();
-    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 2000, proxy: { url: `127.0.0.1:${port}` } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, {
+      timeoutMs: 2000,
+      proxy: { url: `127.0.0.1:${port}` },
+    });
     assert.deepEqual(result, { kind: 'transient', error: `proxy 127.0.0.1:${port}: connection refused (ECONNREFUSED)` });
   });
 
@@ -531,13 +575,19 @@ describe('postJson through a proxy', () => {
       return new Promise((resolve) => silent.close(resolve));
     });
     const target = await serve(answer(200, 'ok'));
-    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, { timeoutMs: 200, proxy: { url: `http://127.0.0.1:${port}` } });
+    const result = await postJson(slackService, target.base + SLACK_PATH, SLACK_BODY, {
+      timeoutMs: 200,
+      proxy: { url: `http://127.0.0.1:${port}` },
+    });
     assert.deepEqual(result, { kind: 'transient', error: 'timeout after 200 ms' });
     await closed(sockets[0]);
   });
 
   it('refuses an https:// proxy URL as unsupported', async () => {
-    const result = await postJson(slackService, `http://127.0.0.1:9${SLACK_PATH}`, SLACK_BODY, { timeoutMs: 1000, proxy: { url: 'https://127.0.0.1:3128' } });
+    const result = await postJson(slackService, `http://127.0.0.1:9${SLACK_PATH}`, SLACK_BODY, {
+      timeoutMs: 1000,
+      proxy: { url: 'https://127.0.0.1:3128' },
+    });
     assert.deepEqual(result, { kind: 'permanent', error: 'unsupported proxy scheme https: (only http:// proxies)' });
   });
 
@@ -547,11 +597,29 @@ describe('postJson through a proxy', () => {
     let cert: string;
     before(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-sender-'));
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
       cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
     });
@@ -601,7 +669,11 @@ describe('proxy settings from the environment', () => {
 
   it('splits NO_PROXY on commas and white space', () => {
     assert.deepEqual(parseNoProxy(' localhost, .Example.com,,example.org:8443 [::1]\t10.0.0.1 '), [
-      'localhost', '.Example.com', 'example.org:8443', '[::1]', '10.0.0.1',
+      'localhost',
+      '.Example.com',
+      'example.org:8443',
+      '[::1]',
+      '10.0.0.1',
     ]);
   });
 

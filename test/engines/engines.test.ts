@@ -43,7 +43,7 @@ function refusedByManager(v: Vector): boolean {
   }
 }
 
-describe('pattern engines against the manager engines\' own verdicts', () => {
+describe("pattern engines against the manager engines' own verdicts", () => {
   it('has the 743 vectors of ../shared', () => {
     assert.equal(vectors.length, 743);
   });
@@ -67,7 +67,8 @@ describe('pattern engines against the manager engines\' own verdicts', () => {
         const re = compileVector(v) as { test: (s: string) => boolean } & Partial<Record<typeof scanner, (s: string) => boolean>>;
         const fn = re[scanner] ?? re.test;
         const got = fn.call(re, v.input);
-        if (got !== v.expect) wrong.push(`${v.engine} ${JSON.stringify(v.pattern)} on ${JSON.stringify(v.input)}: want ${v.expect}, got ${got}`);
+        if (got !== v.expect)
+          wrong.push(`${v.engine} ${JSON.stringify(v.pattern)} on ${JSON.stringify(v.input)}: want ${v.expect}, got ${got}`);
         checked++;
       }
       assert.equal(checked, 743);
@@ -87,7 +88,7 @@ describe('osRegex', () => {
       ['abc\\', /lone backslash/, 3],
       ['ab\\xcd', /unknown escape "\\x" at position 3/, 2],
       ['(ab', /never closed/, 3],
-      ["ab)", /"\)" at position 3 closes no "\("/, 2],
+      ['ab)', /"\)" at position 3 closes no "\("/, 2],
       ['((a))', /nested "\(" at position 2/, 1],
       ['(a|b)', /"\|" at position 3 is inside parentheses/, 2],
     ];
@@ -100,7 +101,7 @@ describe('osRegex', () => {
     }
   });
 
-  it('refuses a pattern over the manager\'s 20480-byte limit', () => {
+  it("refuses a pattern over the manager's 20480-byte limit", () => {
     assert.doesNotThrow(() => osRegex('a'.repeat(20480)));
     assert.throws(() => osRegex('a'.repeat(20481)), /20481 bytes long/);
   });
@@ -194,7 +195,11 @@ describe('osRegex', () => {
       // the first hit of a nested segment belongs to the step that pushed it, not to a capture write after it
       ['\\w+(\\wa\\W\\W+b)', 'baabaabbaabaa!baabaabaabaabaabaabaabaabaabaa!b', true],
       // a capture closing before it opens, decided after the hand-over: the whole regex fails
-      ['\\S+\\w+(\\d+)\\.+(\\s+)$', '.11a11aa11a11a11a!11a11a11a11a11a11a11a11a 11a--11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a-11a11a.11a11a11a11a111a11a- ', false],
+      [
+        '\\S+\\w+(\\d+)\\.+(\\s+)$',
+        '.11a11aa11a11a11a!11a11a11a11a11a11a11a11a 11a--11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a11a-11a11a.11a11a11a11a111a11a- ',
+        false,
+      ],
     ];
     for (const [pattern, input, expected] of cases) {
       const re = osRegex(pattern);

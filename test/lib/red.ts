@@ -84,7 +84,10 @@ type SpiedMethod = 'status' | 'warn' | 'error' | 'log';
 /** The arguments of each call node `id` made to a Node method the helper spies on, oldest first. */
 export function calls(id: string, method: SpiedMethod): unknown[][] {
   const node = helper.getNode(id) as any;
-  return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
+  return node[method]
+    .getCalls()
+    .filter((c: any) => c.thisValue === node)
+    .map((c: any) => c.args);
 }
 
 /** The statuses node `id` has shown, oldest first. */

@@ -8,7 +8,10 @@ const alertsNode = nodeModule('armor-alerts');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 /** The sample file's lines as written (24 lines: 23 alerts, line 16 is not an alert). */
-const LINES = fs.readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+const LINES = fs
+  .readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
 const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l));
 const alertsOf = (lines: string[]) => parsed(lines).filter((a) => a.rule);
 const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('');
@@ -34,7 +37,10 @@ function twoOutputs(props: Record<string, unknown>) {
 
 const lastStatus = (id: string) => statuses(id).at(-1);
 const untilStatus = (id: string, want: { fill: string; shape: string; text: string }) =>
-  until(() => JSON.stringify(lastStatus(id)) === JSON.stringify(want), `status ${JSON.stringify(want)}, last ${JSON.stringify(lastStatus(id))}`);
+  until(
+    () => JSON.stringify(lastStatus(id)) === JSON.stringify(want),
+    `status ${JSON.stringify(want)}, last ${JSON.stringify(lastStatus(id))}`,
+  );
 
 describe('armor-alerts node', () => {
   // The resume checkpoint lives under RED.settings.userDir; the test helper leaves it undefined
@@ -75,8 +81,14 @@ describe('armor-alerts node', () => {
       await out.waitFor(23);
       await sleep(SETTLE_MS);
       assert.equal(out.msgs.length, 23, 'line 16 (no rule) is not an alert');
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES));
-      assert.deepEqual(out.msgs.map((m) => m.topic), alertsOf(LINES).map((a) => a.rule.id));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf(LINES),
+      );
+      assert.deepEqual(
+        out.msgs.map((m) => m.topic),
+        alertsOf(LINES).map((a) => a.rule.id),
+      );
       await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=23)' });
       assert.equal(calls('a1', 'warn').length, 0);
     });
@@ -90,7 +102,10 @@ describe('armor-alerts node', () => {
       fs.appendFileSync(file, text(LINES.slice(10, 12)));
       await out.waitFor(2);
       await sleep(SETTLE_MS);
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(10, 12)));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf(LINES.slice(10, 12)),
+      );
     });
 
     it('emits a line appended in two writes once, whole', async () => {
@@ -117,12 +132,22 @@ describe('armor-alerts node', () => {
       const out = collect('out');
       await out.waitFor(3);
       await sleep(SETTLE_MS);
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf([LINES[0], LINES[1], LINES[2]]));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf([LINES[0], LINES[1], LINES[2]]),
+      );
       const offset = Buffer.byteLength(LINES[0]) + 1;
       const warnings = calls('a1', 'warn').map((args) => String(args[0]));
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], new RegExp(`^${file.replace(/[.\\]/g, '\\$&')}: line at byte ${offset} is not valid JSON \\(.*\\): skipped$`));
-      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=3) · armor-alerts.status.skipped(count=1)' });
+      assert.match(
+        warnings[0],
+        new RegExp(`^${file.replace(/[.\\]/g, '\\$&')}: line at byte ${offset} is not valid JSON \\(.*\\): skipped$`),
+      );
+      await untilStatus('a1', {
+        fill: 'green',
+        shape: 'dot',
+        text: 'alerts.json · armor-alerts.status.alerts(count=3) · armor-alerts.status.skipped(count=1)',
+      });
     });
 
     it('skips a line nested 100,000 arrays deep with a warning naming its byte offset; the next alert reaches every wired node', async () => {
@@ -132,7 +157,11 @@ describe('armor-alerts node', () => {
       const [out, out2] = [collect('out'), collect('out2')];
       await until(() => out.msgs.length >= 2 && out2.msgs.length >= 2, 'two alerts at both wired nodes');
       await sleep(SETTLE_MS);
-      for (const o of [out, out2]) assert.deepEqual(o.msgs.map((m) => m.payload.id), alertsOf([LINES[0], LINES[1]]).map((a) => a.id));
+      for (const o of [out, out2])
+        assert.deepEqual(
+          o.msgs.map((m) => m.payload.id),
+          alertsOf([LINES[0], LINES[1]]).map((a) => a.id),
+        );
       const offset = Buffer.byteLength(LINES[0]) + 1;
       const warnings = calls('a1', 'warn').map((args) => String(args[0]));
       assert.deepEqual(warnings, [`${file}: line at byte ${offset} nests objects and arrays deeper than 64 levels: skipped`]);
@@ -161,7 +190,10 @@ describe('armor-alerts node', () => {
       await out.waitFor(11);
       await sleep(SETTLE_MS);
       assert.equal(out.msgs.length, 11, 'lines 13-24 hold 11 alerts (line 16 is none)');
-      assert.deepEqual([...first, ...out.msgs].map((m) => m.payload), alertsOf(LINES));
+      assert.deepEqual(
+        [...first, ...out.msgs].map((m) => m.payload),
+        alertsOf(LINES),
+      );
       assert.equal(calls('a1', 'warn').length, 0, 'the checkpoint fitted the file');
     });
 
@@ -178,7 +210,10 @@ describe('armor-alerts node', () => {
       await out.waitFor(8);
       await sleep(SETTLE_MS);
       // only where reading started was saved: the second run reads the five again, then the new three
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(0, 8)));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf(LINES.slice(0, 8)),
+      );
     });
 
     it('waits for a file that does not exist yet, says so, and reads it from the start when it appears', async () => {
@@ -188,17 +223,20 @@ describe('armor-alerts node', () => {
       fs.writeFileSync(file, text(LINES.slice(0, 3)));
       await out.waitFor(3);
       await sleep(SETTLE_MS);
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf(LINES.slice(0, 3)));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf(LINES.slice(0, 3)),
+      );
       await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · armor-alerts.status.alerts(count=3)' });
     });
 
     it('closes promptly while tailing a file and while waiting for one', async () => {
       fs.writeFileSync(file, text(LINES));
       const missing = path.join(dir, 'not-yet.json');
-      await helper.load([alertsNode, catchNode], [
-        ...flow({ path: file, start: 'resume' }),
-        { id: 'a2', z: 'f1', type: 'armor-alerts', path: missing, pollMs: 20, wires: [[]] },
-      ]);
+      await helper.load(
+        [alertsNode, catchNode],
+        [...flow({ path: file, start: 'resume' }), { id: 'a2', z: 'f1', type: 'armor-alerts', path: missing, pollMs: 20, wires: [[]] }],
+      );
       await until(() => lastStatus('a1')?.fill === 'green' && lastStatus('a2')?.fill === 'yellow', 'both nodes to start');
       await settlesWithin(helper.unload(), 5000, 'closing the flow');
     });
@@ -217,8 +255,14 @@ describe('armor-alerts node', () => {
       await out.waitFor(5);
       await sleep(50);
       assert.equal(out.msgs.length, 5);
-      assert.deepEqual(out.msgs.map((m) => m.payload), [first, second, ...rest.slice(0, 3)]);
-      assert.deepEqual(out.msgs.map((m) => m.topic), [first, second, ...rest.slice(0, 3)].map((a) => a.rule.id));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        [first, second, ...rest.slice(0, 3)],
+      );
+      assert.deepEqual(
+        out.msgs.map((m) => m.topic),
+        [first, second, ...rest.slice(0, 3)].map((a) => a.rule.id),
+      );
       assert.equal(out.msgs[0].source, 'mqtt', 'other message properties are kept');
       assert.equal(caught.msgs.length, 0);
       await untilStatus('a1', { fill: 'grey', shape: 'dot', text: 'armor-alerts.status.alerts(count=5)' });
@@ -233,7 +277,10 @@ describe('armor-alerts node', () => {
       const [err] = await caught.waitFor(1);
       await out.waitFor(2);
       await sleep(50);
-      assert.deepEqual(out.msgs.map((m) => m.payload), alertsOf([LINES[0], LINES[1]]));
+      assert.deepEqual(
+        out.msgs.map((m) => m.payload),
+        alertsOf([LINES[0], LINES[1]]),
+      );
       assert.equal(caught.msgs.length, 1);
       // RED._ gives the message key and its parameters in these tests (test/lib/red.ts keyed): it stands for
       // "2 line(s) of the input were not alerts and were skipped: ..."
@@ -244,7 +291,11 @@ describe('armor-alerts node', () => {
       assert.equal(err.error.source.id, 'a1');
       assert.equal(err.payload, payload);
       // the object without a rule is not an alert, but not junk either: only the 2 junk lines count
-      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: 'armor-alerts.status.alerts(count=2) · armor-alerts.status.skipped(count=2)' });
+      await untilStatus('a1', {
+        fill: 'grey',
+        shape: 'dot',
+        text: 'armor-alerts.status.alerts(count=2) · armor-alerts.status.skipped(count=2)',
+      });
     });
 
     it('refuses an alert nested 100,000 arrays deep (a line, with its offset, or an object) and sends the others to every wired node', async () => {
@@ -253,13 +304,20 @@ describe('armor-alerts node', () => {
       const deep = `{"id":"deep","rule":{"id":"1","level":3},"data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
       const a1 = helper.getNode('a1');
       a1.receive({ payload: text([LINES[0], deep, LINES[1]]) });
-      await until(() => caught.msgs.length >= 1 && out.msgs.length >= 2 && out2.msgs.length >= 2, 'two alerts at both wired nodes and an error');
+      await until(
+        () => caught.msgs.length >= 1 && out.msgs.length >= 2 && out2.msgs.length >= 2,
+        'two alerts at both wired nodes and an error',
+      );
       a1.receive({ payload: JSON.parse(deep) });
       a1.receive({ payload: LINES[2] });
       await until(() => caught.msgs.length >= 2 && out.msgs.length >= 3 && out2.msgs.length >= 3, 'the third alert and a second error');
       await sleep(50);
       const ids = alertsOf(LINES.slice(0, 3)).map((a) => a.id);
-      for (const o of [out, out2]) assert.deepEqual(o.msgs.map((m) => m.payload.id), ids);
+      for (const o of [out, out2])
+        assert.deepEqual(
+          o.msgs.map((m) => m.payload.id),
+          ids,
+        );
       // RED._ is the identity in the test helper: the key stands for "... were skipped: <first>"
       assert.deepEqual(
         caught.msgs.map((m) => m.error.message),

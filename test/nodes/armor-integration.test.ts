@@ -41,7 +41,8 @@ describe('armor-integration node', () => {
   /** The sample alerts each integration of SEED_XML passes, worked out by hand from its filters. */
   const expectedForSeed = () => {
     const wantSlack = alerts.filter(
-      (a) => (a.rule?.level ?? 0) >= 10 && (a.rule?.groups ?? []).some((g: string) => g === 'multiple_drops' || g === 'authentication_failures'),
+      (a) =>
+        (a.rule?.level ?? 0) >= 10 && (a.rule?.groups ?? []).some((g: string) => g === 'multiple_drops' || g === 'authentication_failures'),
     );
     const wantPd = alerts.filter((a) => a.rule && [550, 5712].includes(Number(a.rule.id)));
     assert.ok(wantSlack.length > 0 && wantPd.length > 0);
@@ -57,9 +58,23 @@ describe('armor-integration node', () => {
     const { wantSlack, wantPd } = expectedForSeed();
     await out0.waitFor(wantSlack.length);
     await out1.waitFor(wantPd.length);
-    assert.deepEqual(out0.msgs.map((m) => m.payload.id), wantSlack.map((a) => a.id));
-    assert.deepEqual(out1.msgs.map((m) => m.payload.id), wantPd.map((a) => a.id));
-    assert.deepEqual(out0.msgs[0].integration, { index: 0, name: 'slack', options: undefined, maxLog: 165, timeout: 10, retries: 3, alertFormat: 'json' });
+    assert.deepEqual(
+      out0.msgs.map((m) => m.payload.id),
+      wantSlack.map((a) => a.id),
+    );
+    assert.deepEqual(
+      out1.msgs.map((m) => m.payload.id),
+      wantPd.map((a) => a.id),
+    );
+    assert.deepEqual(out0.msgs[0].integration, {
+      index: 0,
+      name: 'slack',
+      options: undefined,
+      maxLog: 165,
+      timeout: 10,
+      retries: 3,
+      alertFormat: 'json',
+    });
     assert.equal(out1.msgs[0].integration.name, 'pagerduty');
     // an alert passing both integrations leaves by both outputs, each with its own msg.integration
     const both = byRule('5712');
@@ -69,7 +84,10 @@ describe('armor-integration node', () => {
   });
 
   it('is configured by form rows as by XML, through the same validation', async () => {
-    const rows = [{ name: 'slack', level: '10', group: 'multiple_drops,|authentication_failures,' }, { name: 'pagerduty', rule_id: '550, 005712' }];
+    const rows = [
+      { name: 'slack', level: '10', group: 'multiple_drops,|authentication_failures,' },
+      { name: 'pagerduty', rule_id: '550, 005712' },
+    ];
     await helper.load([integrationNode, catchNode], flow({ mode: 'form', rules: rows }, 2));
     const out0 = collect('out0');
     const out1 = collect('out1');
@@ -79,8 +97,14 @@ describe('armor-integration node', () => {
     await out1.waitFor(wantPd.length);
     // the group filter of the row counts: the level alone would let more through
     assert.ok(alerts.filter((a) => (a.rule?.level ?? 0) >= 10).length > wantSlack.length);
-    assert.deepEqual(out0.msgs.map((m) => m.payload.id), wantSlack.map((a) => a.id));
-    assert.deepEqual(out1.msgs.map((m) => m.payload.id), wantPd.map((a) => a.id));
+    assert.deepEqual(
+      out0.msgs.map((m) => m.payload.id),
+      wantSlack.map((a) => a.id),
+    );
+    assert.deepEqual(
+      out1.msgs.map((m) => m.payload.id),
+      wantPd.map((a) => a.id),
+    );
   });
 
   it('refuses an invalid config, names the block and tag, and lets Catch see the messages it cannot route', async () => {
@@ -88,7 +112,10 @@ describe('armor-integration node', () => {
     await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: bad }, 1));
     const n1 = helper.getNode('n1') as any;
     const caught = collect('caught');
-    assert.ok(n1.error.args.some((a: unknown[]) => /integration #1 \(slack\).*<level>/.test(String(a[0]))), 'error names block and tag');
+    assert.ok(
+      n1.error.args.some((a: unknown[]) => /integration #1 \(slack\).*<level>/.test(String(a[0]))),
+      'error names block and tag',
+    );
     n1.receive({ payload: byRule('5712') });
     const [msg] = await caught.waitFor(1);
     assert.match(msg.error.message, /armor-integration.errors.noConfig/);
@@ -105,7 +132,10 @@ describe('armor-integration node', () => {
     n1.receive({ payload: byRule('550') });
     n1.receive({ payload: byRule('5712') }); // messages keep their order: once this one is out, the others are settled
     await out0.waitFor(2);
-    assert.deepEqual(out0.msgs.map((m) => m.payload.id), [byRule('550').id, byRule('5712').id]);
+    assert.deepEqual(
+      out0.msgs.map((m) => m.payload.id),
+      [byRule('550').id, byRule('5712').id],
+    );
     assert.equal(n1.warn.args.filter((a: unknown[]) => a[0] === 'armor-integration.errors.notAlert').length, 1);
   });
 
@@ -124,12 +154,20 @@ describe('armor-integration node', () => {
       n1.receive({ payload: lvl10 });
       n1.receive({ payload: lvl12 }); // in order: once it is out, the level 10 one was settled
       await out0.waitFor(1);
-      assert.deepEqual(out0.msgs.map((m) => m.payload.id), [lvl12.id], 'level 12 config drops a level 10 alert');
+      assert.deepEqual(
+        out0.msgs.map((m) => m.payload.id),
+        [lvl12.id],
+        'level 12 config drops a level 10 alert',
+      );
       fs.writeFileSync(file, conf('10') + '\n<!-- now level 10 -->');
-      await until(() => {
-        n1.receive({ payload: lvl10 });
-        return out0.msgs.length > 1;
-      }, 'the file change to apply', 8000);
+      await until(
+        () => {
+          n1.receive({ payload: lvl10 });
+          return out0.msgs.length > 1;
+        },
+        'the file change to apply',
+        8000,
+      );
       fs.writeFileSync(file, conf('eleven'));
       await until(() => n1.error.args.some((a: unknown[]) => /<level>/.test(String(a[0]))), 'the invalid file to be reported', 8000);
       const before = out0.msgs.length;
@@ -158,7 +196,9 @@ describe('armor-integration node', () => {
       const file = path.join(dir, 'ossec.conf');
       execFileSync('mkfifo', [file]);
       // another process writes into the FIFO after 4 s: a runtime blocked reading it is released (and the test fails, not hangs)
-      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], { stdio: 'ignore' });
+      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], {
+        stdio: 'ignore',
+      });
       const t0 = Date.now();
       await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
       const n1 = helper.getNode('n1') as any;
@@ -166,8 +206,15 @@ describe('armor-integration node', () => {
       await helper.request().get('/armor-integrations/samples').expect(200);
       const ms = Date.now() - t0;
       assert.ok(ms < 2000, `deployed and answered after ${ms} ms`);
-      assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.file(reason=not a regular file (a FIFO))' });
-      assert.deepEqual(n1.error.args.map((a: unknown[]) => a[0]), [`armor-integration.errors.file(file=${file}, reason=not a regular file (a FIFO))`]);
+      assert.deepEqual(statuses('n1').at(-1), {
+        fill: 'red',
+        shape: 'ring',
+        text: 'armor-integration.status.file(reason=not a regular file (a FIFO))',
+      });
+      assert.deepEqual(
+        n1.error.args.map((a: unknown[]) => a[0]),
+        [`armor-integration.errors.file(file=${file}, reason=not a regular file (a FIFO))`],
+      );
       const caught = collect('caught');
       n1.receive({ payload: byRule('5712') });
       await caught.waitFor(1);
@@ -188,13 +235,19 @@ describe('armor-integration node', () => {
       const n1 = helper.getNode('n1') as any;
       await until(() => statuses('n1').length > 0, 'a status', 2000);
       assert.ok(!/hunter2|SECRET/.test(reportedText('n1')), reportedText('n1'));
-      assert.deepEqual(n1.warn.args.map((a: unknown[]) => a[0]), [`armor-integration.warnings.config(origin=${file}, message=config: no <integration> block found in ${file})`]);
+      assert.deepEqual(
+        n1.warn.args.map((a: unknown[]) => a[0]),
+        [`armor-integration.warnings.config(origin=${file}, message=config: no <integration> block found in ${file})`],
+      );
       assert.deepEqual(statuses('n1').at(-1), { fill: 'red', shape: 'ring', text: 'armor-integration.status.invalid' });
     });
   });
 
-  it('answers the editor with the runtime\'s own validation and verdicts, without secrets', async () => {
-    await helper.load([integrationNode], [{ id: 'n1', type: 'armor-integration', mode: 'xml', xml: SEED_XML, outputs: 2, wires: [[], []] }]);
+  it("answers the editor with the runtime's own validation and verdicts, without secrets", async () => {
+    await helper.load(
+      [integrationNode],
+      [{ id: 'n1', type: 'armor-integration', mode: 'xml', xml: SEED_XML, outputs: 2, wires: [[], []] }],
+    );
     const res = await helper
       .request()
       .post('/armor-integration/check')
@@ -203,8 +256,15 @@ describe('armor-integration node', () => {
     assert.equal(res.body.integrations.length, 2);
     assert.equal(res.body.integrations[0].hasHookUrl, true);
     assert.equal(JSON.stringify(res.body).includes('SECRET'), false);
-    assert.deepEqual(res.body.verdicts.map((v: { pass: boolean }) => v.pass), [true, true]);
-    const bad = await helper.request().post('/armor-integration/check').send({ mode: 'form', rules: [{ name: 'slack', rule_id: '5710,abc' }] }).expect(200);
+    assert.deepEqual(
+      res.body.verdicts.map((v: { pass: boolean }) => v.pass),
+      [true, true],
+    );
+    const bad = await helper
+      .request()
+      .post('/armor-integration/check')
+      .send({ mode: 'form', rules: [{ name: 'slack', rule_id: '5710,abc' }] })
+      .expect(200);
     assert.equal(bad.body.errors.length, 1);
     assert.match(bad.body.errors[0].message, /rule_id/);
   });

@@ -44,7 +44,12 @@ describe('armor-pagerduty node', () => {
   useTempUserDir();
 
   /** A stub Events API answering with `handler`, and the flow posting to it. */
-  async function start(handler: Handler, pagerduty: Record<string, unknown> = { service: 'p1' }, routingKey = ROUTING_KEY, service: Record<string, unknown> = {}) {
+  async function start(
+    handler: Handler,
+    pagerduty: Record<string, unknown> = { service: 'p1' },
+    routingKey = ROUTING_KEY,
+    service: Record<string, unknown> = {},
+  ) {
     stub = await startStub(handler);
     await helper.load([pagerDutyNode, serviceNode, catchNode], flow(pagerduty, `${stub.base}/v2/enqueue`, service), { p1: { routingKey } });
     return { stub, sent: collect('sent'), failed: collect('failed'), caught: collect('caught'), d1: helper.getNode('d1') };
@@ -105,7 +110,11 @@ describe('armor-pagerduty node', () => {
     const reason = 'PagerDuty: armor-pagerduty.errors.eventAction(action="close")';
     assert.deepEqual(plain(out.error), { message: reason, service: 'pagerduty', kind: 'refused', attempts: 0 });
     assert.equal(err.error.message, `Error: ${reason}`);
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'armor-delivery.status.badMessage · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+    await untilStatus('d1', {
+      fill: 'red',
+      shape: 'ring',
+      text: 'armor-delivery.status.badMessage · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+    });
     assert.equal(stub.seen.length, 0);
     assert.equal(sent.msgs.length, 0);
   });
@@ -139,7 +148,11 @@ describe('armor-pagerduty node', () => {
     assert.equal(err.error.source.id, 'd1');
     assert.equal(err.payload.id, ALERTS[0].id);
     // a status is cut at 60 characters
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'HTTP 400 Event object is invalid: routing_key *** is not a … · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+    await untilStatus('d1', {
+      fill: 'red',
+      shape: 'ring',
+      text: 'HTTP 400 Event object is invalid: routing_key *** is not a … · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+    });
     assertNoKey(out, err);
   });
 
@@ -148,12 +161,21 @@ describe('armor-pagerduty node', () => {
     d1.receive({ payload: ALERTS[0] });
     const [out] = await failed.waitFor(1);
     await caught.waitFor(1);
-    assert.deepEqual(plain(out.error), { message: 'PagerDuty: no routing key is set in the config node', service: 'pagerduty', kind: 'refused', attempts: 0 });
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'no routing key is set in the config node · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+    assert.deepEqual(plain(out.error), {
+      message: 'PagerDuty: no routing key is set in the config node',
+      service: 'pagerduty',
+      kind: 'refused',
+      attempts: 0,
+    });
+    await untilStatus('d1', {
+      fill: 'red',
+      shape: 'ring',
+      text: 'no routing key is set in the config node · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+    });
     assert.equal(stub.seen.length, 0);
   });
 
-  it('masks a custom events URL\'s path and ?code= and the routing key in output 2, Catch, statuses and logs when a 400 and its reason phrase quote them back', async () => {
+  it("masks a custom events URL's path and ?code= and the routing key in output 2, Catch, statuses and logs when a 400 and its reason phrase quote them back", async () => {
     const parts = ['pdproxy', 'C0DE0123456789', ROUTING_KEY];
     let url = '';
     stub = await startStub((req, res, body) => echoSecrets(400, [url, ...parts], true)(req, res, body));
@@ -174,7 +196,7 @@ describe('armor-pagerduty node', () => {
     for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
   });
 
-  it('sends the service\'s client_url with trigger events only; none when it is empty or absent (a flow saved before the setting)', async () => {
+  it("sends the service's client_url with trigger events only; none when it is empty or absent (a flow saved before the setting)", async () => {
     const CLIENT_URL = 'https://siem.example.com/app/alerts?tab=overview';
     /** The trigger and the resolve posted by a flow whose service has `service`'s properties. */
     const run = async (service: Record<string, unknown>) => {
@@ -202,11 +224,18 @@ describe('armor-pagerduty node', () => {
   });
 
   it('refuses to send when the client URL is not an http(s) URL, saying so', async () => {
-    const { stub, sent, failed, caught, d1 } = await start(ACCEPTED, { service: 'p1' }, ROUTING_KEY, { client_url: 'ftp://siem.example.com/' });
+    const { stub, sent, failed, caught, d1 } = await start(ACCEPTED, { service: 'p1' }, ROUTING_KEY, {
+      client_url: 'ftp://siem.example.com/',
+    });
     d1.receive({ payload: ALERTS[0] });
     const [out] = await failed.waitFor(1);
     await caught.waitFor(1);
-    assert.deepEqual(plain(out.error), { message: 'PagerDuty: the client URL must be http(s), not ftp:', service: 'pagerduty', kind: 'refused', attempts: 0 });
+    assert.deepEqual(plain(out.error), {
+      message: 'PagerDuty: the client URL must be http(s), not ftp:',
+      service: 'pagerduty',
+      kind: 'refused',
+      attempts: 0,
+    });
     await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'the client URL must be http(s), not ftp: · sent 0 · failed 1' });
     assert.equal(stub.seen.length, 0);
     assert.equal(sent.msgs.length, 0);

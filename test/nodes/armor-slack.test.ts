@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { collect, helper, nodeModule, reportedText, sampleAlerts, settlesWithin, statuses, until, untilStatus, useTempUserDir } from '../lib/red';
+import {
+  collect,
+  helper,
+  nodeModule,
+  reportedText,
+  sampleAlerts,
+  settlesWithin,
+  statuses,
+  until,
+  untilStatus,
+  useTempUserDir,
+} from '../lib/red';
 import { answer, closed, echoSecrets, hang, startStub, type Handler, type Stub } from '../lib/stub-server';
 
 /** An integration that gives up after the first attempt: failures are reported at once. */
@@ -72,7 +83,7 @@ describe('armor-slack node', () => {
   }
 
   describe('delivering', () => {
-    it('posts the manager\'s attachment, alert text escaped, the integration\'s options merged in', async () => {
+    it("posts the manager's attachment, alert text escaped, the integration's options merged in", async () => {
       const { stub, sent, failed, s1 } = await start(answer(200, 'ok'));
       const integration = { index: 0, name: 'slack', options: { footer: 'Armor SOC', mrkdwn_in: ['text'] } };
       s1.receive({ payload: HOSTILE, integration });
@@ -113,12 +124,15 @@ describe('armor-slack node', () => {
       }
       assert.equal(stub.seen.length, 23);
       const colour = (level = 0) => (level <= 4 ? 'good' : level <= 7 ? 'warning' : 'danger');
-      assert.deepEqual(posted(stub).map((b) => b.attachments[0].color), ALERTS.map((a) => colour(a.rule.level)));
+      assert.deepEqual(
+        posted(stub).map((b) => b.attachments[0].color),
+        ALERTS.map((a) => colour(a.rule.level)),
+      );
       assert.deepEqual(new Set(posted(stub).map((b) => b.attachments[0].color)), new Set(['good', 'warning', 'danger']));
       await untilStatus('s1', { fill: 'green', shape: 'dot', text: 'armor-delivery.status.sent(count=23)' });
     });
 
-    it('cuts full_log to the integration\'s maxLog before escaping it', async () => {
+    it("cuts full_log to the integration's maxLog before escaping it", async () => {
       const { stub, sent, s1 } = await start(answer(200, 'ok'));
       s1.receive({ payload: HOSTILE, integration: { index: 0, name: 'slack', maxLog: 12 } });
       await sent.waitFor(1);
@@ -204,7 +218,11 @@ describe('armor-slack node', () => {
         attempts: 1,
       });
       assert.equal(out.payload.id, ALERTS[1].id);
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'armor-slack.reason.webhookRevoked · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('s1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'armor-slack.reason.webhookRevoked · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
     });
 
     it('reports 410 channel_is_archived as permanent', async () => {
@@ -217,10 +235,14 @@ describe('armor-slack node', () => {
         answer: 'channel_is_archived',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'armor-slack.reason.channelArchived · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('s1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'armor-slack.reason.channelArchived · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
     });
 
-    it('reports a 500 as transient once the integration\'s retries (0 here) are spent, redacting the webhook path the server echoed', async () => {
+    it("reports a 500 as transient once the integration's retries (0 here) are spent, redacting the webhook path the server echoed", async () => {
       const { out } = await failOnce(answer(500, `internal error posting to ${SECRET_PATH}`), { integration: NO_RETRY });
       assert.deepEqual(plain(out.error), {
         message: 'Slack: HTTP 500 internal error posting to ***',
@@ -230,10 +252,14 @@ describe('armor-slack node', () => {
         answer: 'internal error posting to ***',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'HTTP 500 internal error posting to *** · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('s1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'HTTP 500 internal error posting to *** · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
     });
 
-    it('gives up on a server that does not answer within the integration\'s timeout, as transient (retries 0)', async () => {
+    it("gives up on a server that does not answer within the integration's timeout, as transient (retries 0)", async () => {
       const { out } = await failOnce(hang, { integration: { ...NO_RETRY, timeout: 1 } });
       assert.deepEqual(plain(out.error), {
         message: 'Slack: timeout after 1000 ms',
@@ -241,7 +267,11 @@ describe('armor-slack node', () => {
         kind: 'transient',
         attempts: 1,
       });
-      await untilStatus('s1', { fill: 'red', shape: 'ring', text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)' });
+      await untilStatus('s1', {
+        fill: 'red',
+        shape: 'ring',
+        text: 'timeout after 1000 ms · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      });
     });
   });
 
@@ -261,17 +291,32 @@ describe('armor-slack node', () => {
     }
 
     it('refuses to send when no webhook config node is selected', async () => {
-      await refused({ payload: ALERTS[0] }, 'armor-delivery.errors.noConfig', 'armor-delivery.status.notConfigured · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)', { webhook: '' });
+      await refused(
+        { payload: ALERTS[0] },
+        'armor-delivery.errors.noConfig',
+        'armor-delivery.status.notConfigured · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+        { webhook: '' },
+      );
     });
 
     it('refuses to send when the ${ENV} webhook credential names an unset variable', async () => {
       delete process.env.ARMOR_TEST_UNSET_WEBHOOK;
       const reason = 'environment variable ARMOR_TEST_UNSET_WEBHOOK is not set';
-      await refused({ payload: ALERTS[0] }, reason, `${reason} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)`, undefined, '${ARMOR_TEST_UNSET_WEBHOOK}');
+      await refused(
+        { payload: ALERTS[0] },
+        reason,
+        `${reason} · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)`,
+        undefined,
+        '${ARMOR_TEST_UNSET_WEBHOOK}',
+      );
     });
 
     it('refuses a payload that is not an alert', async () => {
-      const out = await refused({ payload: { message: 'hello' } }, 'armor-delivery.errors.notAlert', 'armor-delivery.status.notAlert · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)');
+      const out = await refused(
+        { payload: { message: 'hello' } },
+        'armor-delivery.errors.notAlert',
+        'armor-delivery.status.notAlert · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+      );
       assert.deepEqual(out.payload, { message: 'hello' });
     });
   });
@@ -281,7 +326,10 @@ describe('armor-slack node', () => {
     const PARTS = ['S3CRETSEGMENT0123', 'T0K3N0123456789', 'FRAGS3CRET0123', 'hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'];
     const urlOf = (port: number) => `http://hookuser:P%40ssw0rd!@127.0.0.1:${port}/S3CRETSEGMENT0123?token=T0K3N0123456789#FRAGS3CRET0123`;
 
-    for (const [status, html] of [[500, false], [400, true]] as const) {
+    for (const [status, html] of [
+      [500, false],
+      [400, true],
+    ] as const) {
       it(`masks path, query, fragment and user info in output 2, Catch, statuses and logs when a ${status} ${html ? 'HTML page and its reason phrase quote' : 'answer quotes'} them back`, async () => {
         let url = '';
         stub = await startStub((req, res, body) => echoSecrets(status, [url, ...PARTS], html)(req, res, body));
@@ -296,12 +344,16 @@ describe('armor-slack node', () => {
         assert.equal(stub.seen[0].url, '/S3CRETSEGMENT0123?token=T0K3N0123456789');
         assert.equal(out.error.status, status);
         assert.equal(err.error.message, `Error: ${out.error.message}`);
-        assert.match(out.error.message, html ? /^Slack: HTTP 400 rejected \*\*\* / : /^Slack: HTTP 500 host 127\.0\.0\.1:\d+ said no to \*\*\* /);
+        assert.match(
+          out.error.message,
+          html ? /^Slack: HTTP 400 rejected \*\*\* / : /^Slack: HTTP 500 host 127\.0\.0\.1:\d+ said no to \*\*\* /,
+        );
         await until(() => statuses('s1').some((st) => st.fill === 'red'), 'the failure in the status');
         const shown = JSON.stringify([out, err, statuses('s1'), statuses('w1')]) + reportedText('s1');
         assert.match(reportedText('s1'), html ? /rejected \*\*\* / : /said no to \*\*\* /, 'the failure was logged, masked');
         const forms = (x: string) => [x, decodeURIComponent(x), encodeURIComponent(decodeURIComponent(x))];
-        for (const secret of [url, stub.seen[0].url, ...PARTS].flatMap(forms)) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
+        for (const secret of [url, stub.seen[0].url, ...PARTS].flatMap(forms))
+          assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
       });
     }
   });
@@ -310,7 +362,11 @@ describe('armor-slack node', () => {
     const { stub, s1 } = await start(hang);
     s1.receive({ payload: ALERTS[0] });
     await until(() => stub.seen.length === 1, 'the request to reach the server');
-    await untilStatus('s1', { fill: 'blue', shape: 'ring', text: 'armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=1)' });
+    await untilStatus('s1', {
+      fill: 'blue',
+      shape: 'ring',
+      text: 'armor-delivery.status.sent(count=0) · armor-delivery.status.waiting(count=1)',
+    });
     await settlesWithin(helper.unload(), 5000, 'closing the flow');
     await settlesWithin(closed(stub.sockets[0]), 5000, 'the hanging request to be cancelled');
   });

@@ -18,7 +18,9 @@ const catalogue = (type: string): Record<string, unknown> =>
 
 /** The text at `key` (a.b.c) of a catalogue, if it is a string. */
 function text(type: string, key: string): string | undefined {
-  const found = key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalogue(type));
+  const found = key
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalogue(type));
   return typeof found === 'string' ? found : undefined;
 }
 
@@ -47,7 +49,7 @@ describe('the message catalogues of nodes/', () => {
     assert.deepEqual(catalogue('armor-slack')['armor-delivery'], catalogue('armor-pagerduty')['armor-delivery']);
   });
 
-  it('hold the keys asked for by type: the newer-version warning, the config nodes\' outbox error, Slack\'s reasons', () => {
+  it("hold the keys asked for by type: the newer-version warning, the config nodes' outbox error, Slack's reasons", () => {
     for (const type of TYPES) assert.ok(text(type, `${type}.warnings.futureVersion`), type);
     for (const type of CONFIG) assert.ok(text(type, `${type}.errors.outbox`), type);
     const reasons = [

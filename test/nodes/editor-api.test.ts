@@ -80,7 +80,10 @@ describe('editor admin endpoints', () => {
       // enough variety to show each Slack colour and PagerDuty's critical severity
       const levels = list.map((s) => s.alert.rule.level);
       assert.ok(levels.some((l) => l <= 4 || (l >= 5 && l <= 7)) && levels.some((l) => l >= 8) && levels.some((l) => l >= 12));
-      assert.ok(list.some((s) => s.alert.agent.id === '000' && s.alert.agent.ip === undefined), 'one alert of the manager itself');
+      assert.ok(
+        list.some((s) => s.alert.agent.id === '000' && s.alert.agent.ip === undefined),
+        'one alert of the manager itself',
+      );
     });
   });
 
@@ -124,7 +127,13 @@ describe('editor admin endpoints', () => {
           hasApiKey: false,
           row: { name: 'slack', level: '10', group: 'multiple_drops,authentication_failures', options: '{"channel":"#soc"}' },
         },
-        { index: 1, name: 'pagerduty', hasHookUrl: false, hasApiKey: true, row: { name: 'pagerduty', location_syntax: 'os_match', event_location: '^web-', max_log: '300' } },
+        {
+          index: 1,
+          name: 'pagerduty',
+          hasHookUrl: false,
+          hasApiKey: true,
+          row: { name: 'pagerduty', location_syntax: 'os_match', event_location: '^web-', max_log: '300' },
+        },
         { index: 3, name: 'virustotal', hasHookUrl: false, hasApiKey: true, row: { name: 'virustotal', group: 'syscheck' } },
       ]);
       assert.deepEqual(
@@ -134,21 +143,37 @@ describe('editor admin endpoints', () => {
       assert.match(res.body.errors[0].message, /^integration #3 \(slack\): <rule_id> .*"abc"/);
       assert.deepEqual(
         res.body.warnings.map((w: { block: number; tag: string }) => [w.block, w.tag]),
-        [[1, 'name'], [2, 'hook_url']],
+        [
+          [1, 'name'],
+          [2, 'hook_url'],
+        ],
       );
     });
 
     it('answers where each block and its secrets are in the text sent (offsets, no values), the commented-out block left out', async () => {
       await start(answer(200, 'ok'));
       const res = await helper.request().post('/armor-integration/import').send({ xml: XML }).expect(200);
-      const blocks = res.body.blocks as Array<{ index: number; name: string; start: number; end: number; hook_url?: { start: number; end: number; reference: boolean }; api_key?: { start: number; end: number; reference: boolean } }>;
-      assert.deepEqual(blocks.map((b) => [b.index, b.name, XML.slice(b.start, b.start + 13), XML.slice(b.end - 14, b.end)]), [
-        [0, 'slack', '<integration>', '</integration>'],
-        [1, 'pagerduty', '<integration>', '</integration>'],
-        [2, 'slack', '<integration>', '</integration>'],
-        [3, 'virustotal', '<integration>', '</integration>'],
-      ]);
-      assert.equal(XML.slice(blocks[0].hook_url!.start, blocks[0].hook_url!.end), `<hook_url>https://hooks.slack.com${SECRET_PATH}</hook_url>`);
+      const blocks = res.body.blocks as Array<{
+        index: number;
+        name: string;
+        start: number;
+        end: number;
+        hook_url?: { start: number; end: number; reference: boolean };
+        api_key?: { start: number; end: number; reference: boolean };
+      }>;
+      assert.deepEqual(
+        blocks.map((b) => [b.index, b.name, XML.slice(b.start, b.start + 13), XML.slice(b.end - 14, b.end)]),
+        [
+          [0, 'slack', '<integration>', '</integration>'],
+          [1, 'pagerduty', '<integration>', '</integration>'],
+          [2, 'slack', '<integration>', '</integration>'],
+          [3, 'virustotal', '<integration>', '</integration>'],
+        ],
+      );
+      assert.equal(
+        XML.slice(blocks[0].hook_url!.start, blocks[0].hook_url!.end),
+        `<hook_url>https://hooks.slack.com${SECRET_PATH}</hook_url>`,
+      );
       assert.equal(XML.slice(blocks[1].api_key!.start, blocks[1].api_key!.end), `<api_key>${ROUTING_KEY}</api_key>`);
       assert.deepEqual([blocks[0].hook_url!.reference, blocks[1].api_key!.reference, blocks[3].api_key!.reference], [false, false, true]);
       assert.deepEqual([blocks[2].hook_url, blocks[2].api_key], [undefined, undefined]);
@@ -156,7 +181,11 @@ describe('editor admin endpoints', () => {
       // the check endpoint answers the same for pasted XML, and no positions for a form
       const checked = await helper.request().post('/armor-integration/check').send({ mode: 'xml', xml: XML }).expect(200);
       assert.deepEqual(checked.body.blocks, blocks);
-      const form = await helper.request().post('/armor-integration/check').send({ mode: 'form', rules: [{ name: 'slack' }] }).expect(200);
+      const form = await helper
+        .request()
+        .post('/armor-integration/check')
+        .send({ mode: 'form', rules: [{ name: 'slack' }] })
+        .expect(200);
       assert.equal(form.body.blocks, undefined);
     });
 
@@ -184,8 +213,15 @@ describe('editor admin endpoints', () => {
 
     it('renders a pasted alert (JSON text) as a PagerDuty event with the routing key left to the config node', async () => {
       await start(answer(200, 'ok'));
-      const alert = { rule: { id: '5716', level: 5, description: 'sshd: authentication failed.', groups: ['sshd'] }, agent: { id: '004', name: 'web-02' } };
-      const res = await helper.request().post('/armor-pagerduty/preview').send({ alert: JSON.stringify(alert) }).expect(200);
+      const alert = {
+        rule: { id: '5716', level: 5, description: 'sshd: authentication failed.', groups: ['sshd'] },
+        agent: { id: '004', name: 'web-02' },
+      };
+      const res = await helper
+        .request()
+        .post('/armor-pagerduty/preview')
+        .send({ alert: JSON.stringify(alert) })
+        .expect(200);
       assert.deepEqual(res.body.event, buildPagerDutyEvent(alert, { routingKey: '(from the config node)' }));
       assert.equal(res.body.event.routing_key, '(from the config node)');
       assert.equal(res.body.event.payload.severity, 'warning');
@@ -196,7 +232,11 @@ describe('editor admin endpoints', () => {
       await start(answer(200, 'ok'));
       const notJson = await helper.request().post('/armor-slack/preview').send({ alert: '{"rule":' }).expect(400);
       assert.match(notJson.body.error, /^armor-delivery\.errors\.alertNotJson\(error=.+\)$/);
-      const noRule = await helper.request().post('/armor-pagerduty/preview').send({ alert: { full_log: 'x' } }).expect(400);
+      const noRule = await helper
+        .request()
+        .post('/armor-pagerduty/preview')
+        .send({ alert: { full_log: 'x' } })
+        .expect(400);
       assert.equal(noRule.body.error, 'armor-delivery.errors.notAnAlert');
       const unknown = await helper.request().post('/armor-slack/preview').send({ sample: 'nope' }).expect(400);
       assert.equal(unknown.body.error, 'armor-delivery.errors.noSample(sample="nope")');
@@ -204,7 +244,7 @@ describe('editor admin endpoints', () => {
   });
 
   describe('send test', () => {
-    it('posts one marked sample alert to the deployed Slack node\'s webhook and answers with the service\'s reply', async () => {
+    it("posts one marked sample alert to the deployed Slack node's webhook and answers with the service's reply", async () => {
       const stub = await start(answer(200, 'ok'));
       const sent = collect('sent');
       const [, second] = await samples();
@@ -212,13 +252,20 @@ describe('editor admin endpoints', () => {
       assert.deepEqual(res.body, { ok: true, kind: 'ok', status: 200, answer: 'ok' });
       assert.equal(stub.seen.length, 1);
       assert.equal(stub.seen[0].url, SECRET_PATH);
-      const marked = { ...second.alert, rule: { ...second.alert.rule, description: `[test from Node-RED] ${second.alert.rule.description}` } };
-      assert.deepEqual(JSON.parse(stub.seen[0].body), buildSlackMessage(marked, { layout: 'blocks' }), 'the node\'s layout, as a delivery renders it');
+      const marked = {
+        ...second.alert,
+        rule: { ...second.alert.rule, description: `[test from Node-RED] ${second.alert.rule.description}` },
+      };
+      assert.deepEqual(
+        JSON.parse(stub.seen[0].body),
+        buildSlackMessage(marked, { layout: 'blocks' }),
+        "the node's layout, as a delivery renders it",
+      );
       await sleep(50);
-      assert.equal(sent.msgs.length, 0, 'a test does not leave by the node\'s outputs');
+      assert.equal(sent.msgs.length, 0, "a test does not leave by the node's outputs");
     });
 
-    it('answers a refusal with the service\'s text, the webhook path redacted', async () => {
+    it("answers a refusal with the service's text, the webhook path redacted", async () => {
       await start(answer(404, `no_service: ${SECRET_PATH} is not a webhook`));
       const res = await helper.request().post('/armor-slack/s1/test').send({}).expect(200);
       assertNoSecret(JSON.stringify(res.body) + reportedText('s1'));
@@ -228,8 +275,10 @@ describe('editor admin endpoints', () => {
       assert.match(res.body.error, /^HTTP 404 no_service: \*\*\* is not a webhook$/);
     });
 
-    it('posts a PagerDuty event with the service\'s key and a test dedup key, and redacts the key from the answer', async () => {
-      const stub = await start(json(400, { status: 'invalid event', message: 'Event object is invalid', errors: [`routing_key ${ROUTING_KEY} is archived`] }));
+    it("posts a PagerDuty event with the service's key and a test dedup key, and redacts the key from the answer", async () => {
+      const stub = await start(
+        json(400, { status: 'invalid event', message: 'Event object is invalid', errors: [`routing_key ${ROUTING_KEY} is archived`] }),
+      );
       const list = await samples();
       const trojan = list.find((s) => s.alert.rule.level >= 12)!;
       const res = await helper.request().post('/armor-pagerduty/d1/test').send({ sample: trojan.id }).expect(200);
@@ -245,12 +294,15 @@ describe('editor admin endpoints', () => {
       assert.equal(res.body.error, 'HTTP 400 Event object is invalid: routing_key *** is archived');
     });
 
-    it('masks a webhook\'s only path segment, query token, fragment and user info in the answer and the log when the service quotes them back', async () => {
+    it("masks a webhook's only path segment, query token, fragment and user info in the answer and the log when the service quotes them back", async () => {
       const parts = ['S3CRETSEGMENT0123', 'T0K3N0123456789', 'FRAGS3CRET0123', 'hookuser', 'P%40ssw0rd!', 'P@ssw0rd!'];
       let url = '';
       stub = await startStub((req, res, body) => echoSecrets(500, [url, ...parts])(req, res, body));
       url = `http://hookuser:P%40ssw0rd!@127.0.0.1:${stub.port}/S3CRETSEGMENT0123?token=T0K3N0123456789#FRAGS3CRET0123`;
-      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(), { w1: { url }, p1: { routingKey: ROUTING_KEY } });
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], flow(), {
+        w1: { url },
+        p1: { routingKey: ROUTING_KEY },
+      });
       const res = await helper.request().post('/armor-slack/s1/test').send({}).expect(200);
       assert.equal(stub.seen.length, 1);
       assert.equal(res.body.status, 500);
@@ -260,7 +312,7 @@ describe('editor admin endpoints', () => {
       for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
     });
 
-    it('masks a custom events URL\'s path and ?sig= and the routing key in the answer when a 400 page and its reason phrase quote them back', async () => {
+    it("masks a custom events URL's path and ?sig= and the routing key in the answer when a 400 page and its reason phrase quote them back", async () => {
       const parts = ['pdproxy', 'S1Gab%2Bcd%2Fef%3D', 'S1Gab+cd/ef=', ROUTING_KEY];
       let url = '';
       stub = await startStub((req, res, body) => echoSecrets(400, [url, ...parts], true)(req, res, body));
@@ -277,11 +329,14 @@ describe('editor admin endpoints', () => {
       for (const secret of [url, stub.seen[0].url, ...parts]) assert.ok(!shown.includes(secret), `${secret} leaked: ${shown}`);
     });
 
-    it('sends the PagerDuty service\'s client_url with a test event, as deliveries do', async () => {
+    it("sends the PagerDuty service's client_url with a test event, as deliveries do", async () => {
       const receiver = await startStub(json(202, { status: 'success', message: 'Event processed', dedup_key: 'node-red-test/x' }));
       stub = receiver;
       const nodes = flow(`${receiver.base}/v2/enqueue`).map((n) => (n.id === 'p1' ? { ...n, client_url: 'https://siem.example.com/' } : n));
-      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], nodes, { w1: { url: receiver.base + SECRET_PATH }, p1: { routingKey: ROUTING_KEY } });
+      await helper.load([integrationNode, slackNode, webhookNode, pagerdutyNode, serviceNode], nodes, {
+        w1: { url: receiver.base + SECRET_PATH },
+        p1: { routingKey: ROUTING_KEY },
+      });
       const res = await helper.request().post('/armor-pagerduty/d1/test').send({}).expect(200);
       assert.equal(res.body.ok, true);
       assert.equal(JSON.parse(receiver.seen[0].body).client_url, 'https://siem.example.com/');
@@ -324,7 +379,9 @@ describe('editor admin endpoints', () => {
     function fifo(name: string): string {
       const file = path.join(dir, name);
       execFileSync('mkfifo', [file]);
-      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], { stdio: 'ignore' });
+      rescuer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(file)}, 'x\\n'), 4000)`], {
+        stdio: 'ignore',
+      });
       return file;
     }
     const check = (file: string) => helper.request().post('/armor-integration/check').send({ mode: 'file', file }).expect(200);
@@ -335,7 +392,10 @@ describe('editor admin endpoints', () => {
       const file = fifo('ossec.conf');
       const t0 = Date.now();
       const timed = <T>(p: PromiseLike<T>) => Promise.resolve(p).then((r) => ({ r, ms: Date.now() - t0 }));
-      const [checked, other] = await Promise.all([timed(check(file)), timed(helper.request().get('/armor-integrations/samples').expect(200))]);
+      const [checked, other] = await Promise.all([
+        timed(check(file)),
+        timed(helper.request().get('/armor-integrations/samples').expect(200)),
+      ]);
       assert.ok(checked.ms < 2000, `the check answered after ${checked.ms} ms`);
       assert.ok(other.ms < 2000, `the other request was answered after ${other.ms} ms`);
       assert.deepEqual(checked.r.body, refusal(`cannot read ${file}: not a regular file (a FIFO)`));
@@ -353,7 +413,10 @@ describe('editor admin endpoints', () => {
       const ms = Date.now() - t0;
       const grew = process.memoryUsage().rss - rss;
       assert.ok(grew < 50 * 1024 * 1024 && ms < 2000, `RSS grew by ${(grew / 1048576).toFixed(0)} MB; answered after ${ms} ms`);
-      assert.deepEqual(res.body, refusal(`cannot read ${file}: the file is 419430400 bytes; the limit is 1048576 bytes (1 MiB); nothing was read`));
+      assert.deepEqual(
+        res.body,
+        refusal(`cannot read ${file}: the file is 419430400 bytes; the limit is 1048576 bytes (1 MiB); nothing was read`),
+      );
     });
 
     it('says a path is missing or a directory, with the path', async () => {
@@ -377,12 +440,22 @@ describe('editor admin endpoints', () => {
         fs.writeFileSync(file, text);
         const res = await check(file);
         assert.ok(!/hunter2|SECRET/.test(JSON.stringify(res.body)), `${name}: ${JSON.stringify(res.body)}`);
-        assert.deepEqual(res.body, { integrations: [], errors: [], warnings: [{ block: -1, message: `config: no <integration> block found in ${file}` }] });
+        assert.deepEqual(res.body, {
+          integrations: [],
+          errors: [],
+          warnings: [{ block: -1, message: `config: no <integration> block found in ${file}` }],
+        });
       }
       const conf = path.join(dir, 'ossec.conf');
-      fs.writeFileSync(conf, '<ossec_config>\n  <integration>\n    <name>slack</name>\n    <level>high</level>\n  </integration>\n</ossec_config>\n');
+      fs.writeFileSync(
+        conf,
+        '<ossec_config>\n  <integration>\n    <name>slack</name>\n    <level>high</level>\n  </integration>\n</ossec_config>\n',
+      );
       const res = await check(conf);
-      assert.deepEqual(res.body.errors.map((e: { message: string }) => e.message), ['integration #1 (slack): <level> must be an integer from 0 to 16, got "high"']);
+      assert.deepEqual(
+        res.body.errors.map((e: { message: string }) => e.message),
+        ['integration #1 (slack): <level> must be an integer from 0 to 16, got "high"'],
+      );
     });
   });
 });

@@ -57,6 +57,7 @@ describe('node property migrations (nodes/lib/migrate)', () => {
     assert.equal(camelType('armor-slack-webhook'), 'armorSlackWebhook');
     assert.equal(camelType('armor-pagerduty-service'), 'armorPagerdutyService');
     assert.equal(camelType('armor-alerts'), 'armorAlerts');
-    for (const type of ['armor-integration', 'armor-slack', 'armor-pagerduty', 'x_y z-9']) assert.equal(camelType(type), redUtil.util.normaliseNodeTypeName(type));
+    for (const type of ['armor-integration', 'armor-slack', 'armor-pagerduty', 'x_y z-9'])
+      assert.equal(camelType(type), redUtil.util.normaliseNodeTypeName(type));
   });
 });

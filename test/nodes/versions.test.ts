@@ -38,8 +38,10 @@ function demoFlow(variant: Variant, alertsFile: string, pagerdutyUrl: string): A
       n.wires = [[`${n.id}-sent`], n.wires[1]];
       nodes.push({ id: `${n.id}-sent`, z: n.z, type: 'helper' });
     }
-    if (n.type === 'armor-slack-webhook') Object.assign(n, { rate: 1000, burst: 1000, digestAbove: 1000000, deadline: 3600, maxQueue: 100000 });
-    if (n.type === 'armor-pagerduty-service') Object.assign(n, { url: pagerdutyUrl, rate: 1000, burst: 1000, deadline: 86400, maxQueue: 100000 });
+    if (n.type === 'armor-slack-webhook')
+      Object.assign(n, { rate: 1000, burst: 1000, digestAbove: 1000000, deadline: 3600, maxQueue: 100000 });
+    if (n.type === 'armor-pagerduty-service')
+      Object.assign(n, { url: pagerdutyUrl, rate: 1000, burst: 1000, deadline: 86400, maxQueue: 100000 });
     if (variant === 'no version') delete n.version;
     else if (TYPES.includes(n.type)) assert.equal(n.version, 1, `${n.type} in the example is saved by version 1`);
     if (variant === 'newer' && TYPES.includes(n.type)) n.version = 2;
@@ -58,7 +60,12 @@ async function run(variant: Variant) {
   try {
     helper.settings({ userDir });
     const alertsFile = path.join(userDir, 'alerts.json');
-    fs.writeFileSync(alertsFile, sampleAlerts().map((a) => `${JSON.stringify(a)}\n`).join(''));
+    fs.writeFileSync(
+      alertsFile,
+      sampleAlerts()
+        .map((a) => `${JSON.stringify(a)}\n`)
+        .join(''),
+    );
     const flow = demoFlow(variant, alertsFile, `${pagerduty.base}/v2/enqueue`);
     await helper.load(MODULES, flow, {
       [byType('armor-slack-webhook')]: { url: `${slack.base}/services/T0/B0/versions` },
@@ -82,7 +89,9 @@ async function run(variant: Variant) {
         pagerduty: pagerdutySent.msgs.map((m) => [m.payload.id, m.delivery]),
       },
       failed: failed.msgs.length,
-      statuses: Object.fromEntries(ours.filter((n) => !n.type.endsWith('-webhook') && !n.type.endsWith('-service')).map((n) => [n.type, statuses(n.id).at(-1)])),
+      statuses: Object.fromEntries(
+        ours.filter((n) => !n.type.endsWith('-webhook') && !n.type.endsWith('-service')).map((n) => [n.type, statuses(n.id).at(-1)]),
+      ),
       warnings: ours.flatMap((n) => calls(n.id, 'warn').map((a) => `${n.type}: ${String(a[0])}`)).sort(),
     };
   } finally {
@@ -98,7 +107,7 @@ describe('node versions (real Node-RED, the demo example flow)', () => {
   before(() => new Promise<void>((r) => helper.startServer(r)));
   after(() => new Promise<void>((r) => helper.stopServer(r)));
 
-  it('runs a flow saved by today\'s version, the same flow without versions and one from a newer version alike; warns only of the newer', async function () {
+  it("runs a flow saved by today's version, the same flow without versions and one from a newer version alike; warns only of the newer", async function () {
     this.timeout(60_000);
     const today = await run('today');
     assert.equal(today.posted.slack.length, 15, 'the alerts of the slack integration, one post each');
@@ -113,7 +122,10 @@ describe('node versions (real Node-RED, the demo example flow)', () => {
     const unversioned = await run('no version');
     assert.deepEqual(unversioned, today);
     const newer = await run('newer');
-    assert.deepEqual(newer.warnings, [...today.warnings, ...TYPES.map((t) => `${t}: ${t}.warnings.futureVersion(version=2, known=1)`)].sort());
+    assert.deepEqual(
+      newer.warnings,
+      [...today.warnings, ...TYPES.map((t) => `${t}: ${t}.warnings.futureVersion(version=2, known=1)`)].sort(),
+    );
     assert.deepEqual({ ...newer, warnings: today.warnings }, today);
   });
 
@@ -121,7 +133,7 @@ describe('node versions (real Node-RED, the demo example flow)', () => {
     beforeEach(() => helper.load(MODULES, [{ id: 'f1', type: 'tab', label: 'test' }]));
     afterEach(() => helper.unload());
 
-    it('offers the current version of each node, the runtime\'s defaults and the ${ENV} pattern as node settings (RED.settings.*)', () => {
+    it("offers the current version of each node, the runtime's defaults and the ${ENV} pattern as node settings (RED.settings.*)", () => {
       const exported: Record<string, unknown> = {};
       // what Node-RED puts into the editor's /settings (the module has no types)
       (require('@node-red/runtime/lib/settings') as { exportNodeSettings(s: object): void }).exportNodeSettings(exported);
@@ -145,7 +157,7 @@ describe('node versions (real Node-RED, the demo example flow)', () => {
       assert.ok(env.test('${SLACK_WEBHOOK_URL}') && !env.test('https://x/${A}') && !env.test('${A B}'));
     });
 
-    it('migrates an old node\'s properties for the editor (POST /armor-integrations/migrate/:type), and knows no other type', async () => {
+    it("migrates an old node's properties for the editor (POST /armor-integrations/migrate/:type), and knows no other type", async () => {
       const old = { id: 'n1', type: 'armor-slack-webhook', name: 'old', rate: 2 };
       const res = await helper.request().post('/armor-integrations/migrate/armor-slack-webhook').send(old).expect(200);
       assert.deepEqual(res.body, { def: { ...old, version: 1 }, from: 0, current: 1, future: false });

@@ -28,8 +28,14 @@ declare const RED: any;
 const ROOT = path.join(__dirname, '..', '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
-const SAMPLE_LINES = fs.readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const SAMPLE_LINES = fs
+  .readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
 
 /** The bundled sample alerts the dialogs offer (shipped beside the nodes). */
 const SAMPLES: Array<{ id: string; label: string; alert: Record<string, any> }> = JSON.parse(
@@ -70,7 +76,14 @@ async function launchChromium(userDataDir: string): Promise<BrowserContext> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -133,7 +146,9 @@ function editorNode(page: Page, id: string): Promise<Record<string, any>> {
 /** Drags `type` from the palette onto the canvas at (x, y); returns the new node's id. */
 async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<string> {
   const before = await editorIds(page);
-  await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x, y } });
+  await page
+    .locator(`.red-ui-palette-node[data-palette-type="${type}"]`)
+    .dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x, y } });
   // the editor adds the node once it has handled the drop
   const added = await page.waitForFunction(
     ([t, known]) => {
@@ -220,7 +235,10 @@ async function importExample(page: Page, example: string): Promise<void> {
   const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
   await examples.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${PKG.name}$`) }).click();
   // the tree may still be unfolding under the pointer
-  await clickUntil(examples.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${example}$`) }), page.locator('#red-ui-clipboard-dialog-ok:not([disabled])'));
+  await clickUntil(
+    examples.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${example}$`) }),
+    page.locator('#red-ui-clipboard-dialog-ok:not([disabled])'),
+  );
   await page.click('#red-ui-clipboard-dialog-ok');
   await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'hidden' });
 }
@@ -250,7 +268,9 @@ function closeNotifications(page: Page): Promise<void> {
  */
 async function notification(page: Page, prefix: string): Promise<{ text: string; images: number }> {
   const found = await page.waitForFunction((p) => {
-    const n = Array.from(document.querySelectorAll('.red-ui-notification')).find((e: any) => !e.closed && (e.textContent ?? '').startsWith(p));
+    const n = Array.from(document.querySelectorAll('.red-ui-notification')).find(
+      (e: any) => !e.closed && (e.textContent ?? '').startsWith(p),
+    );
     return n ? { text: n.textContent ?? '', images: n.querySelectorAll('img').length } : false;
   }, prefix);
   return (await found.jsonValue()) as { text: string; images: number };
@@ -269,7 +289,8 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
     let context: BrowserContext | undefined;
     let slack: Stub | undefined;
     let pagerduty: Stub | undefined;
-    const get = async (route: string) => (await fetch(`${base}${route}`, { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v1' } })).json();
+    const get = async (route: string) =>
+      (await fetch(`${base}${route}`, { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v1' } })).json();
     /** Saves a screenshot (this runtime takes the README's) of the page or of `clip`'s box. */
     const screenshot = async (page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }) => {
       if (screenshots) await page.screenshot({ path: path.join(shots, name), clip });
@@ -298,7 +319,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
       if (red) console.log(`Node-RED's output:\n${red.output()}`);
       if (lastPage && !lastPage.isClosed()) {
         const file = path.join(os.tmpdir(), `armor-browser-failure-${Date.now()}.png`);
-        await lastPage.screenshot({ path: file }).then(() => console.log(`the page at the failure: ${file}`), () => undefined);
+        await lastPage.screenshot({ path: file }).then(
+          () => console.log(`the page at the failure: ${file}`),
+          () => undefined,
+        );
       }
     });
 
@@ -324,13 +348,28 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         shown,
         PALETTE.map((p) => ({ type: p.type, label: p.label, icon: `url("${base}/icons/${PKG.name}/${p.icon}")` })),
       );
-      for (const type of CONFIG_TYPES) assert.equal(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 0, type);
+      for (const type of CONFIG_TYPES)
+        assert.equal(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 0, type);
       // each icon is an image the browser can draw (not a 404, not the default icon)
       const sizes = await page.evaluate(
-        (urls) => Promise.all(urls.map((u: string) => new Promise((resolve) => { const img = new Image(); img.onload = () => resolve([img.naturalWidth, img.naturalHeight]); img.onerror = () => resolve(null); img.src = u; }))),
+        (urls) =>
+          Promise.all(
+            urls.map(
+              (u: string) =>
+                new Promise((resolve) => {
+                  const img = new Image();
+                  img.onload = () => resolve([img.naturalWidth, img.naturalHeight]);
+                  img.onerror = () => resolve(null);
+                  img.src = u;
+                }),
+            ),
+          ),
         PALETTE.map((p) => `icons/${PKG.name}/${p.icon}`),
       );
-      assert.deepEqual(sizes, PALETTE.map(() => [40, 60]));
+      assert.deepEqual(
+        sizes,
+        PALETTE.map(() => [40, 60]),
+      );
       // the help sidebar: what comes in, what goes out, and the details
       for (const { type } of PALETTE) {
         await page.evaluate((t) => RED.sidebar.help.show(t), type);
@@ -404,10 +443,13 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await saveDialog(page);
         const n = await editorNode(page, ids.integration);
         assert.equal(n.mode, 'form');
-        assert.deepEqual(n.rules.map((r: Record<string, string>) => ({ name: r.name, level: r.level, group: r.group, rule_id: r.rule_id })), [
-          { ...slackRow, rule_id: undefined },
-          { ...pagerDutyRow, level: undefined, group: undefined },
-        ]);
+        assert.deepEqual(
+          n.rules.map((r: Record<string, string>) => ({ name: r.name, level: r.level, group: r.group, rule_id: r.rule_id })),
+          [
+            { ...slackRow, rule_id: undefined },
+            { ...pagerDutyRow, level: undefined, group: undefined },
+          ],
+        );
         assert.deepEqual([Number(n.outputs), n.valid], [2, true]);
         assert.equal(await onCanvas(page, ids.integration).locator('.red-ui-flow-port-output').count(), 2);
         assertNoPageErrors(w);
@@ -464,7 +506,11 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await openDialog(page, ids.pagerduty);
         await openConfigDialog(page, 'service', 'edit');
         assert.deepEqual(
-          [await page.inputValue('#node-config-input-name'), await page.inputValue('#node-config-input-region'), await page.inputValue('#node-config-input-url')],
+          [
+            await page.inputValue('#node-config-input-name'),
+            await page.inputValue('#node-config-input-region'),
+            await page.inputValue('#node-config-input-url'),
+          ],
           ['on-call', 'custom', `${pagerduty!.base}/v2/enqueue`],
         );
         await saveConfigDialog(page);
@@ -500,16 +546,26 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
 
       it('delivers the sample alerts the rows select, to the webhook and the endpoint typed into the dialogs', async () => {
         const alerts = SAMPLE_LINES.map((l) => JSON.parse(l));
-        const [toSlack, toPagerDuty] = lib.parseIntegrations(form.rowsToXml(rows)).integrations.map((i) => alerts.filter(lib.compileFilter(i)));
+        const [toSlack, toPagerDuty] = lib
+          .parseIntegrations(form.rowsToXml(rows))
+          .integrations.map((i) => alerts.filter(lib.compileFilter(i)));
         assert.deepEqual([toSlack.length, toPagerDuty.length], [3, 3]);
         await until(() => slack!.seen.length >= 3 && pagerduty!.seen.length >= 3, 'the deliveries', 30_000);
         await sleep(300); // nothing more may arrive
-        assert.deepEqual(slack!.seen.map((r) => [r.method, r.url]), toSlack.map(() => ['POST', '/services/TUI/BUI/browser']));
+        assert.deepEqual(
+          slack!.seen.map((r) => [r.method, r.url]),
+          toSlack.map(() => ['POST', '/services/TUI/BUI/browser']),
+        );
         const blocks = slack!.seen.map((r) => JSON.parse(r.body)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-        const expected = toSlack.map((a) => lib.buildSlackMessage(a, { layout: 'blocks' })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        const expected = toSlack
+          .map((a) => lib.buildSlackMessage(a, { layout: 'blocks' }))
+          .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
         assert.deepEqual(blocks, expected);
         const events = pagerduty!.seen.map((r) => JSON.parse(r.body));
-        assert.deepEqual(events.map((e) => [e.routing_key, e.dedup_key]).sort(), toPagerDuty.map((a) => ['browser0r0ut1ng0key0000000000042', `${a.rule.id}/${a.agent.id}`]).sort());
+        assert.deepEqual(
+          events.map((e) => [e.routing_key, e.dedup_key]).sort(),
+          toPagerDuty.map((a) => ['browser0r0ut1ng0key0000000000042', `${a.rule.id}/${a.agent.id}`]).sort(),
+        );
         assertNoPageErrors(w);
       });
     });
@@ -518,10 +574,17 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
       const parsed = lib.parseIntegrations(MANAGER_CONFIGS);
       const DELIVERY: Record<string, { type: string; prop: string; config: string; secret: 'hookUrl' | 'apiKey'; credential: string }> = {
         slack: { type: 'armor-slack', prop: 'webhook', config: 'armor-slack-webhook', secret: 'hookUrl', credential: 'url' },
-        pagerduty: { type: 'armor-pagerduty', prop: 'service', config: 'armor-pagerduty-service', secret: 'apiKey', credential: 'routingKey' },
+        pagerduty: {
+          type: 'armor-pagerduty',
+          prop: 'service',
+          config: 'armor-pagerduty-service',
+          secret: 'apiKey',
+          credential: 'routingKey',
+        },
       };
       /** What the filters of an integration are, whatever its position and secrets. */
-      const filters = (i: import('../../src/types').Integration) => Object.fromEntries(Object.entries(i).filter(([key]) => !['index', 'hookUrl', 'apiKey'].includes(key)));
+      const filters = (i: import('../../src/types').Integration) =>
+        Object.fromEntries(Object.entries(i).filter(([key]) => !['index', 'hookUrl', 'apiKey'].includes(key)));
       let w: Watched;
       let page: Page;
       let integration = '';
@@ -546,13 +609,26 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await page.click('#armor-integration-import');
         await page.fill('#armor-import-xml', MANAGER_CONFIGS);
         await page.locator('#armor-import-summary', { hasText: t('armor-integration.import.found', { count: 7 }) }).waitFor();
-        assert.deepEqual(await page.locator('.armor-import-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))), parsed.integrations.map((i) => i.name));
-        assert.deepEqual(await page.locator('.armor-import-error').allTextContents(), parsed.errors.map((e) => e.message));
-        assert.equal(await page.locator('.armor-import-skipped').textContent(), t('armor-integration.import.skipped', { count: new Set(parsed.errors.map((e) => e.block)).size }));
+        assert.deepEqual(
+          await page.locator('.armor-import-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))),
+          parsed.integrations.map((i) => i.name),
+        );
+        assert.deepEqual(
+          await page.locator('.armor-import-error').allTextContents(),
+          parsed.errors.map((e) => e.message),
+        );
+        assert.equal(
+          await page.locator('.armor-import-skipped').textContent(),
+          t('armor-integration.import.skipped', { count: new Set(parsed.errors.map((e) => e.block)).size }),
+        );
         const deliveries = parsed.integrations.map((i) => {
           const spec = DELIVERY[i.name];
           if (!spec) return `${t('armor-integration.import.noDelivery', { name: i.name })} ${t('armor-integration.import.secretDropped')}`;
-          return t('armor-integration.import.newNodeSecret', { type: spec.type, config: spec.config, tag: spec.secret === 'hookUrl' ? 'hook_url' : 'api_key' });
+          return t('armor-integration.import.newNodeSecret', {
+            type: spec.type,
+            config: spec.config,
+            tag: spec.secret === 'hookUrl' ? 'hook_url' : 'api_key',
+          });
         });
         assert.deepEqual(await page.locator('.armor-import-delivery').allTextContents(), deliveries);
         await screenshot(page, 'import-box.png');
@@ -570,7 +646,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await page.selectOption('#armor-integration-sample', sample.id);
         await page.locator('#armor-integration-verdicts .armor-verdict').nth(6).waitFor();
         const shown = await page.locator('#armor-integration-verdicts .armor-verdict').evaluateAll((els) =>
-          els.map((e) => ({ pass: e.classList.contains('armor-verdict-pass'), checks: Array.from(e.querySelectorAll('.armor-checks li'), (li) => li.textContent) })),
+          els.map((e) => ({
+            pass: e.classList.contains('armor-verdict-pass'),
+            checks: Array.from(e.querySelectorAll('.armor-checks li'), (li) => li.textContent),
+          })),
         );
         const expected = parsed.integrations.map((i) => {
           const verdict = lib.compileFilter(i).explain(sample.alert);
@@ -623,8 +702,14 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
           [types.filter((x) => x === 'armor-slack').length, types.filter((x) => x === 'armor-pagerduty').length],
           [parsed.integrations.filter((i) => i.name === 'slack').length, parsed.integrations.filter((i) => i.name === 'pagerduty').length],
         );
-        assert.equal(types.filter((x) => x === 'armor-slack-webhook').length, new Set(parsed.integrations.filter((i) => i.name === 'slack').map((i) => i.hookUrl)).size);
-        assert.equal(types.filter((x) => x === 'armor-pagerduty-service').length, new Set(parsed.integrations.filter((i) => i.name === 'pagerduty').map((i) => i.apiKey)).size);
+        assert.equal(
+          types.filter((x) => x === 'armor-slack-webhook').length,
+          new Set(parsed.integrations.filter((i) => i.name === 'slack').map((i) => i.hookUrl)).size,
+        );
+        assert.equal(
+          types.filter((x) => x === 'armor-pagerduty-service').length,
+          new Set(parsed.integrations.filter((i) => i.name === 'pagerduty').map((i) => i.apiKey)).size,
+        );
         assertNoPageErrors(w);
       });
 
@@ -632,10 +717,49 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         // a deployed pair pointed at the local receivers (the imported ones point at the manager's placeholders)
         await launcher.deployFlows(base, [
           { id: 'b0a0000000000001', type: 'tab', label: 'send test' },
-          { id: 'b0a0000000000002', z: 'b0a0000000000001', type: 'armor-slack', version: 1, webhook: 'b0a0000000000004', layout: 'attachment', dedupWindow: 0, x: 200, y: 100, wires: [[], []] },
-          { id: 'b0a0000000000003', z: 'b0a0000000000001', type: 'armor-pagerduty', version: 1, service: 'b0a0000000000005', x: 200, y: 200, wires: [[], []] },
-          { id: 'b0a0000000000004', type: 'armor-slack-webhook', name: 'local', version: 1, rate: 50, burst: 50, digestAbove: 1000, credentials: { url: `${slack!.base}/services/TST/BST/test` } },
-          { id: 'b0a0000000000005', type: 'armor-pagerduty-service', name: 'local', version: 1, region: 'custom', url: `${pagerduty!.base}/v2/enqueue`, rate: 50, burst: 50, credentials: { routingKey: 'test0r0ut1ng0key0000000000000042' } },
+          {
+            id: 'b0a0000000000002',
+            z: 'b0a0000000000001',
+            type: 'armor-slack',
+            version: 1,
+            webhook: 'b0a0000000000004',
+            layout: 'attachment',
+            dedupWindow: 0,
+            x: 200,
+            y: 100,
+            wires: [[], []],
+          },
+          {
+            id: 'b0a0000000000003',
+            z: 'b0a0000000000001',
+            type: 'armor-pagerduty',
+            version: 1,
+            service: 'b0a0000000000005',
+            x: 200,
+            y: 200,
+            wires: [[], []],
+          },
+          {
+            id: 'b0a0000000000004',
+            type: 'armor-slack-webhook',
+            name: 'local',
+            version: 1,
+            rate: 50,
+            burst: 50,
+            digestAbove: 1000,
+            credentials: { url: `${slack!.base}/services/TST/BST/test` },
+          },
+          {
+            id: 'b0a0000000000005',
+            type: 'armor-pagerduty-service',
+            name: 'local',
+            version: 1,
+            region: 'custom',
+            url: `${pagerduty!.base}/v2/enqueue`,
+            rate: 50,
+            burst: 50,
+            credentials: { routingKey: 'test0r0ut1ng0key0000000000000042' },
+          },
         ]);
         slack!.seen.length = 0;
         pagerduty!.seen.length = 0;
@@ -644,7 +768,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         page = w.page;
         await page.evaluate(() => RED.workspaces.show('b0a0000000000001'));
         const sample = SAMPLES.find((x) => x.id === 'firewall-drops')!;
-        const marked = { ...sample.alert, rule: { ...sample.alert.rule, description: `[test from Node-RED] ${sample.alert.rule.description}` } };
+        const marked = {
+          ...sample.alert,
+          rule: { ...sample.alert.rule, description: `[test from Node-RED] ${sample.alert.rule.description}` },
+        };
 
         await openDialog(page, 'b0a0000000000002');
         await page.selectOption('#armor-slack-sample', sample.id);
@@ -657,7 +784,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await page.locator('#armor-slack-preview', { hasText: attachment }).waitFor();
         await page.click('#armor-slack-test');
         await page.locator('#armor-slack-test-result', { hasText: t('armor-slack.test.ok', { status: 200, answer: 'ok' }) }).waitFor();
-        assert.deepEqual(slack!.seen.map((r) => [r.method, r.url, JSON.parse(r.body)]), [['POST', '/services/TST/BST/test', lib.buildSlackMessage(marked, {})]]);
+        assert.deepEqual(
+          slack!.seen.map((r) => [r.method, r.url, JSON.parse(r.body)]),
+          [['POST', '/services/TST/BST/test', lib.buildSlackMessage(marked, {})]],
+        );
         await page.click('#node-dialog-cancel');
 
         await openDialog(page, 'b0a0000000000003');
@@ -666,7 +796,11 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await page.locator('#armor-pagerduty-preview', { hasText: event }).waitFor();
         assert.ok(!(await page.content()).includes('test0r0ut1ng0key'), 'the routing key reached the page');
         await page.click('#armor-pagerduty-test');
-        await page.locator('#armor-pagerduty-test-result', { hasText: t('armor-pagerduty.test.ok', { status: 202, answer: '{"status":"success","message":"Event processed"}' }) }).waitFor();
+        await page
+          .locator('#armor-pagerduty-test-result', {
+            hasText: t('armor-pagerduty.test.ok', { status: 202, answer: '{"status":"success","message":"Event processed"}' }),
+          })
+          .waitFor();
         assert.deepEqual(
           pagerduty!.seen.map((r) => JSON.parse(r.body)),
           [lib.buildPagerDutyEvent(marked, { routingKey: 'test0r0ut1ng0key0000000000000042', dedupKey: `node-red-test/${sample.id}` })],
@@ -677,7 +811,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await onCanvas(page, 'b0a0000000000002').locator('.red-ui-flow-node-button').click();
         await until(() => slack!.seen.length === 2, 'the test post of the button');
         const first = SAMPLES[0].alert;
-        assert.deepEqual(JSON.parse(slack!.seen[1].body), lib.buildSlackMessage({ ...first, rule: { ...first.rule, description: `[test from Node-RED] ${first.rule.description}` } }, {}));
+        assert.deepEqual(
+          JSON.parse(slack!.seen[1].body),
+          lib.buildSlackMessage({ ...first, rule: { ...first.rule, description: `[test from Node-RED] ${first.rule.description}` } }, {}),
+        );
         assertNoPageErrors(w);
       });
     });
@@ -685,7 +822,7 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
     describe('pasted XML with a literal secret, beside a commented-out block holding another', () => {
       after(() => launcher.deployFlows(base, []));
 
-      it('on Done moves the active block\'s <hook_url> into a config node\'s credentials, leaves the comment as it was, and keeps the XML valid', async () => {
+      it("on Done moves the active block's <hook_url> into a config node's credentials, leaves the comment as it was, and keeps the XML valid", async () => {
         await launcher.deployFlows(base, []);
         const w = await openEditor(context!, base);
         const { page } = w;
@@ -693,7 +830,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         const comment = `<!-- the old channel, kept for the record:\n  <integration>\n    <name>slack</name>\n    <hook_url>https://hooks.slack.com/services/TOLD/BOLD/commented</hook_url>\n  </integration>\n  -->`;
         const secretTag = `<hook_url>${active.replace(/&/g, '&amp;')}</hook_url>`;
         const xml = `<ossec_config>\n  ${comment}\n  <integration>\n    <name>slack</name>\n    ${secretTag}\n    <level>3</level>\n  </integration>\n</ossec_config>`;
-        assert.deepEqual(lib.parseIntegrations(xml).integrations.map((i) => i.hookUrl), [active]);
+        assert.deepEqual(
+          lib.parseIntegrations(xml).integrations.map((i) => i.hookUrl),
+          [active],
+        );
         const id = await dragFromPalette(page, 'armor-integration', 300, 200);
         await openDialog(page, id);
         await page.selectOption('#node-input-mode', 'xml');
@@ -709,7 +849,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         assert.deepEqual([saved.mode, Number(saved.outputs), saved.valid], ['xml', 1, true]);
         const reread = lib.parseIntegrations(saved.xml);
         assert.deepEqual(reread.errors, []);
-        assert.deepEqual(reread.integrations.map((i) => [i.name, i.hookUrl, i.level]), [['slack', undefined, 3]]);
+        assert.deepEqual(
+          reread.integrations.map((i) => [i.name, i.hookUrl, i.level]),
+          [['slack', undefined, 3]],
+        );
         const [config] = await editorIds(page, 'armor-slack-webhook');
         const made = await editorNode(page, config);
         assert.deepEqual([made.name, made.credentials.url, (await editorIds(page, 'armor-slack-webhook')).length], [label, active, 1]);
@@ -735,7 +878,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
           const { page } = w;
           await importExample(page, example);
           const tab = nodes.find((n) => n.type === 'tab')!;
-          const imported = nodes.filter((n) => n.type !== 'tab').map((n) => n.id).sort();
+          const imported = nodes
+            .filter((n) => n.type !== 'tab')
+            .map((n) => n.id)
+            .sort();
           await page.waitForFunction((ids) => ids.every((id: string) => RED.nodes.node(id)), imported);
           assert.deepEqual((await editorIds(page)).sort(), imported); // with their own ids, and nothing else
           assert.ok(await page.evaluate((id) => !!RED.nodes.workspace(id), tab.id), `${example}: its tab`);
@@ -761,7 +907,8 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
           for (const n of nodes) {
             const got = deployed.get(n.id);
             assert.ok(got, `${example}: ${n.type} ${n.id} was not deployed`);
-            for (const [key, value] of Object.entries(n)) if (key !== 'credentials') assert.deepEqual(got[key], value, `${example}: ${n.type} ${n.id} ${key}`);
+            for (const [key, value] of Object.entries(n))
+              if (key !== 'credentials') assert.deepEqual(got[key], value, `${example}: ${n.type} ${n.id} ${key}`);
           }
           for (const n of nodes.filter((x) => CONFIG_TYPES.includes(x.type))) {
             const key = n.type === 'armor-slack-webhook' ? 'has_url' : 'has_routingKey';
@@ -798,10 +945,49 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         receiver = await startStub((req, res, body) => reply(req, res, body));
         await launcher.deployFlows(base, [
           { id: 'c0a0000000000001', type: 'tab', label: 'hostile answers' },
-          { id: 'c0a0000000000002', z: 'c0a0000000000001', type: 'armor-slack', version: 1, webhook: 'c0a0000000000004', layout: 'attachment', dedupWindow: 0, x: 200, y: 100, wires: [[], []] },
-          { id: 'c0a0000000000003', z: 'c0a0000000000001', type: 'armor-pagerduty', version: 1, service: 'c0a0000000000005', x: 200, y: 200, wires: [[], []] },
-          { id: 'c0a0000000000004', type: 'armor-slack-webhook', name: 'hostile', version: 1, rate: 50, burst: 50, digestAbove: 1000, credentials: { url: `${receiver.base}/services/TXS/BXS/hostile` } },
-          { id: 'c0a0000000000005', type: 'armor-pagerduty-service', name: 'hostile', version: 1, region: 'custom', url: `${receiver.base}/v2/enqueue`, rate: 50, burst: 50, credentials: { routingKey: 'xss0r0ut1ng0key00000000000000042' } },
+          {
+            id: 'c0a0000000000002',
+            z: 'c0a0000000000001',
+            type: 'armor-slack',
+            version: 1,
+            webhook: 'c0a0000000000004',
+            layout: 'attachment',
+            dedupWindow: 0,
+            x: 200,
+            y: 100,
+            wires: [[], []],
+          },
+          {
+            id: 'c0a0000000000003',
+            z: 'c0a0000000000001',
+            type: 'armor-pagerduty',
+            version: 1,
+            service: 'c0a0000000000005',
+            x: 200,
+            y: 200,
+            wires: [[], []],
+          },
+          {
+            id: 'c0a0000000000004',
+            type: 'armor-slack-webhook',
+            name: 'hostile',
+            version: 1,
+            rate: 50,
+            burst: 50,
+            digestAbove: 1000,
+            credentials: { url: `${receiver.base}/services/TXS/BXS/hostile` },
+          },
+          {
+            id: 'c0a0000000000005',
+            type: 'armor-pagerduty-service',
+            name: 'hostile',
+            version: 1,
+            region: 'custom',
+            url: `${receiver.base}/v2/enqueue`,
+            rate: 50,
+            burst: 50,
+            credentials: { routingKey: 'xss0r0ut1ng0key00000000000000042' },
+          },
         ]);
       });
 
@@ -847,7 +1033,10 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await closeNotifications(page);
         await page.click('#armor-pagerduty-test');
         const accepted = t('armor-pagerduty.test.ok', { status: 202, answer: hostile(3) });
-        assert.deepEqual(await notification(page, t('armor-pagerduty.test.ok', { status: 202, answer: '' })), { text: accepted, images: 0 });
+        assert.deepEqual(await notification(page, t('armor-pagerduty.test.ok', { status: 202, answer: '' })), {
+          text: accepted,
+          images: 0,
+        });
         await page.locator('#armor-pagerduty-test-result', { hasText: accepted }).waitFor();
         assert.equal(await page.locator('#armor-pagerduty-test-result').textContent(), accepted);
 
@@ -883,13 +1072,20 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
         await page.fill('#armor-import-xml', xml);
         await page.locator('#armor-import-summary', { hasText: t('armor-integration.import.found', { count: 1 }) }).waitFor();
         assert.deepEqual(await page.locator('.armor-import-item b').allTextContents(), [name]);
-        assert.deepEqual(await page.locator('.armor-import-error').allTextContents(), parsed.errors.map((e) => e.message));
+        assert.deepEqual(
+          await page.locator('.armor-import-error').allTextContents(),
+          parsed.errors.map((e) => e.message),
+        );
         await page.click('#armor-import-apply');
         await page.locator('#armor-import-apply').waitFor({ state: 'detached' });
         assert.equal(await page.inputValue('#node-input-rules-container > li input.armor-name'), name);
 
         // an alert with markup in its fields, explained against the imported row
-        const alert = { rule: { level: 3, id: '5712', description: hostile(8), groups: [hostile(6)] }, agent: { id: '001', name: hostile(9) }, location: hostile(10) };
+        const alert = {
+          rule: { level: 3, id: '5712', description: hostile(8), groups: [hostile(6)] },
+          agent: { id: '001', name: hostile(9) },
+          location: hostile(10),
+        };
         await page.fill('#armor-integration-alert', JSON.stringify(alert));
         await page.locator('#armor-integration-verdicts .armor-verdict-pass').waitFor();
         const verdict = lib.compileFilter(parsed.integrations[0]).explain(alert);
@@ -897,12 +1093,17 @@ for (const { title, runtime: provide, screenshots } of RUNTIMES) {
           await page.locator('#armor-integration-verdicts .armor-verdict > div').first().textContent(),
           `✓ #1 ${name}: ${t('armor-integration.explain.passes', { output: 1 })}`,
         );
-        assert.deepEqual(await page.locator('#armor-integration-verdicts .armor-checks li').allTextContents(), verdict.checks.map((c) => `${c.pass ? '✓' : '✗'} ${c.filter}: ${c.reason}`));
+        assert.deepEqual(
+          await page.locator('#armor-integration-verdicts .armor-checks li').allTextContents(),
+          verdict.checks.map((c) => `${c.pass ? '✓' : '✗'} ${c.filter}: ${c.reason}`),
+        );
 
         // the runtime's error for a row with markup in a field, on the row and in the field's tooltip
         const row = page.locator('#node-input-rules-container > li').first();
         await row.locator('input.armor-level').fill(hostile(11));
-        const [levelError] = lib.parseIntegrations(form.rowsToXml([{ name, level: hostile(11), group: hostile(6), location_syntax: 'os_regex' }])).errors;
+        const [levelError] = lib.parseIntegrations(
+          form.rowsToXml([{ name, level: hostile(11), group: hostile(6), location_syntax: 'os_regex' }]),
+        ).errors;
         await row.locator('.armor-row-errors', { hasText: levelError.message }).waitFor();
         assert.deepEqual(await row.locator('.armor-row-error').allTextContents(), [levelError.message]);
         assert.equal(await row.locator('input.armor-level').getAttribute('title'), levelError.message);

@@ -75,17 +75,66 @@ describe('the package installed from npm pack into a real Node-RED', function ()
   function flow(): unknown[] {
     return [
       { id: 'e2e0000000000001', type: 'tab', label: 'e2e' },
-      { id: 'e2e0000000000002', z: 'e2e0000000000001', type: 'armor-alerts', version: 1, path: alertsFile, start: 'beginning', maxLineBytes: 1048576, pollMs: 50, wires: [['e2e0000000000003']] },
-      { id: 'e2e0000000000003', z: 'e2e0000000000001', type: 'armor-integration', version: 1, mode: 'xml', xml: XML, rules: [], file: '', outputs: 2, wires: [['e2e0000000000004'], ['e2e0000000000005']] },
-      { id: 'e2e0000000000004', z: 'e2e0000000000001', type: 'armor-slack', version: 1, webhook: 'e2e0000000000006', layout: 'attachment', wires: [[], []] },
+      {
+        id: 'e2e0000000000002',
+        z: 'e2e0000000000001',
+        type: 'armor-alerts',
+        version: 1,
+        path: alertsFile,
+        start: 'beginning',
+        maxLineBytes: 1048576,
+        pollMs: 50,
+        wires: [['e2e0000000000003']],
+      },
+      {
+        id: 'e2e0000000000003',
+        z: 'e2e0000000000001',
+        type: 'armor-integration',
+        version: 1,
+        mode: 'xml',
+        xml: XML,
+        rules: [],
+        file: '',
+        outputs: 2,
+        wires: [['e2e0000000000004'], ['e2e0000000000005']],
+      },
+      {
+        id: 'e2e0000000000004',
+        z: 'e2e0000000000001',
+        type: 'armor-slack',
+        version: 1,
+        webhook: 'e2e0000000000006',
+        layout: 'attachment',
+        wires: [[], []],
+      },
       { id: 'e2e0000000000005', z: 'e2e0000000000001', type: 'armor-pagerduty', version: 1, service: 'e2e0000000000007', wires: [[], []] },
       // pacing opened wide and no digests: each alert is its own post, checked body by body
-      { id: 'e2e0000000000006', type: 'armor-slack-webhook', name: 'e2e slack', version: 1, rate: 100, burst: 100, digestAbove: 1000, credentials: { url: `${slack!.base}${SLACK_PATH}` } },
-      { id: 'e2e0000000000007', type: 'armor-pagerduty-service', name: 'e2e pagerduty', version: 1, region: 'custom', url: `${pagerduty!.base}/v2/enqueue`, rate: 100, burst: 100, credentials: { routingKey: ROUTING_KEY } },
+      {
+        id: 'e2e0000000000006',
+        type: 'armor-slack-webhook',
+        name: 'e2e slack',
+        version: 1,
+        rate: 100,
+        burst: 100,
+        digestAbove: 1000,
+        credentials: { url: `${slack!.base}${SLACK_PATH}` },
+      },
+      {
+        id: 'e2e0000000000007',
+        type: 'armor-pagerduty-service',
+        name: 'e2e pagerduty',
+        version: 1,
+        region: 'custom',
+        url: `${pagerduty!.base}/v2/enqueue`,
+        rate: 100,
+        burst: 100,
+        credentials: { routingKey: ROUTING_KEY },
+      },
     ];
   }
 
-  const get = (route: string, headers: Record<string, string> = {}) => fetch(`${base}${route}`, { headers: { Accept: 'application/json', ...headers } });
+  const get = (route: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${route}`, { headers: { Accept: 'application/json', ...headers } });
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-e2e-'));
@@ -195,10 +244,16 @@ describe('the package installed from npm pack into a real Node-RED', function ()
     const expectedEvents = wantPagerDuty.map((a) => lib.buildPagerDutyEvent(a, { routingKey: ROUTING_KEY, options: toPagerDuty.options }));
     assert.deepEqual(byJson(events), byJson(expectedEvents));
     assert.deepEqual(tally(events.map((e) => e.payload.severity)), { info: 1, warning: 5, error: 1, critical: 1 });
-    assert.deepEqual(
-      events.map((e) => e.dedup_key).sort(),
-      ['502/000', '510/000', '510/001', '510/009', '550/000', '550/000', '5712/000', '87105/010'],
-    );
+    assert.deepEqual(events.map((e) => e.dedup_key).sort(), [
+      '502/000',
+      '510/000',
+      '510/001',
+      '510/009',
+      '550/000',
+      '550/000',
+      '5712/000',
+      '87105/010',
+    ]);
   });
 
   it('keeps the webhook URL and routing key out of the exported flow and the log, and encrypts them on disk', async () => {

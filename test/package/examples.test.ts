@@ -28,7 +28,10 @@ function coreTypes(): Set<string> {
   return types;
 }
 
-const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const flows: Record<string, FlowNode[]> = Object.fromEntries(
   files.map((f) => [f, JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as FlowNode[]]),
 );
@@ -57,7 +60,7 @@ describe('the example flows in examples/', () => {
     }
   });
 
-  it('use only core node types and this package\'s, and together use all six of ours', () => {
+  it("use only core node types and this package's, and together use all six of ours", () => {
     const known = new Set([...coreTypes(), ...OUR_TYPES]);
     const used = new Set<string>();
     for (const [file, nodes] of Object.entries(flows)) {
@@ -102,7 +105,10 @@ describe('the example flows in examples/', () => {
           for (const row of n.rules ?? []) assert.ok(!row.hook_url && !row.api_key, `${file}: hook_url/api_key in a form row`);
         }
         const creds = n.credentials ?? {};
-        assert.ok(Object.values(creds).every((v) => v === '' || v === undefined), `${file}: ${n.id} has credential values`);
+        assert.ok(
+          Object.values(creds).every((v) => v === '' || v === undefined),
+          `${file}: ${n.id} has credential values`,
+        );
         const allowed = CONFIG_PROPS[n.type];
         if (allowed) for (const key of Object.keys(n)) assert.ok(allowed.includes(key), `${file}: ${n.type} has property ${key}`);
       }

@@ -18,15 +18,31 @@ import { launcher, type RedProcess, type Runtime } from '../lib/launcher';
 const ROOT = path.join(__dirname, '..', '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const OUR_TYPES: string[] = Object.keys(PKG['node-red'].nodes).sort();
-const ICONS = fs.readdirSync(path.join(ROOT, 'icons')).filter((f) => f.endsWith('.svg')).sort();
-const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
+const ICONS = fs
+  .readdirSync(path.join(ROOT, 'icons'))
+  .filter((f) => f.endsWith('.svg'))
+  .sort();
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const RESOURCES = fs.readdirSync(path.join(ROOT, 'resources')).sort();
 
 const RUNTIMES: Array<{ title: string; release: string; node?: string; runtime: () => Promise<Runtime> }> = [
   { title: "Node-RED 4.1, the devDependency, on this machine's Node.js", release: '4.1', runtime: async () => launcher.devNodeRed() },
   // the first run downloads these from the npm registry (about 150 MB installed each); later runs reuse them
-  { title: 'Node-RED 4.1 on Node.js 22, both from the npm registry', release: '4.1', node: '22', runtime: () => launcher.installNodeRed({ nodeRed: '~4.1', node: '22' }) },
-  { title: 'Node-RED 5 on Node.js 24, both from the npm registry', release: '5', node: '24', runtime: () => launcher.installNodeRed({ nodeRed: '5', node: '24' }) },
+  {
+    title: 'Node-RED 4.1 on Node.js 22, both from the npm registry',
+    release: '4.1',
+    node: '22',
+    runtime: () => launcher.installNodeRed({ nodeRed: '~4.1', node: '22' }),
+  },
+  {
+    title: 'Node-RED 5 on Node.js 24, both from the npm registry',
+    release: '5',
+    node: '24',
+    runtime: () => launcher.installNodeRed({ nodeRed: '5', node: '24' }),
+  },
 ];
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -119,17 +135,27 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
       }
     });
 
-    it('offers the editor the runtime\'s versions and defaults in /settings', async () => {
+    it("offers the editor the runtime's versions and defaults in /settings", async () => {
       const settings = (await (await get('/settings')).json()) as Record<string, unknown>;
       for (const type of OUR_TYPES) assert.equal(settings[`${camelType(type)}Version`], 1, type);
-      assert.deepEqual(settings.armorSlackWebhookDefaults, { rate: 1, burst: 3, deadline: 3600, digestAbove: 5, maxQueue: 100000, maxQueueMB: 256 });
+      assert.deepEqual(settings.armorSlackWebhookDefaults, {
+        rate: 1,
+        burst: 3,
+        deadline: 3600,
+        digestAbove: 5,
+        maxQueue: 100000,
+        maxQueueMB: 256,
+      });
       assert.equal(settings.armorSlackWebhookEnvReference, ENV_REFERENCE.source);
     });
 
     it('lists the example flows under Import > Examples, each served as the file in examples/', async () => {
       assert.equal(EXAMPLES.length, 4);
       const listed = (await (await get(`/library/examples/flows/${PKG.name}`)).json()) as Array<{ fn: string }>;
-      assert.deepEqual(listed.map((e) => e.fn).sort(), EXAMPLES.map((f) => f.replace(/\.json$/, '')));
+      assert.deepEqual(
+        listed.map((e) => e.fn).sort(),
+        EXAMPLES.map((f) => f.replace(/\.json$/, '')),
+      );
       for (const file of EXAMPLES) {
         const served = await (await get(`/library/examples/flows/${PKG.name}/${file.replace(/\.json$/, '')}`)).json();
         assert.deepEqual(served, JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')), file);

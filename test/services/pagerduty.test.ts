@@ -89,12 +89,19 @@ describe('buildPagerDutyEvent: client_url', () => {
     const trigger = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app' });
     assertValid(trigger);
     assert.equal(trigger.client_url, 'https://siem.example.com/app');
-    assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, action: 'resolve', clientUrl: 'https://siem.example.com/app' }), false);
+    assert.equal(
+      'client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, action: 'resolve', clientUrl: 'https://siem.example.com/app' }),
+      false,
+    );
     for (const clientUrl of [undefined, '', '  ', 'siem.example.com', 'javascript:alert(1)']) {
       assert.equal('client_url' in buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl }), false, String(clientUrl));
     }
-    const theirs = buildPagerDutyEvent(alert, { routingKey: KEY, clientUrl: 'https://siem.example.com/app', options: { client_url: 'https://other.example.com/' } });
-    assert.equal(theirs.client_url, 'https://other.example.com/', 'the integration\'s options win');
+    const theirs = buildPagerDutyEvent(alert, {
+      routingKey: KEY,
+      clientUrl: 'https://siem.example.com/app',
+      options: { client_url: 'https://other.example.com/' },
+    });
+    assert.equal(theirs.client_url, 'https://other.example.com/', "the integration's options win");
   });
 });
 
@@ -269,7 +276,10 @@ describe('buildPagerDutyEvent: limits and junk', () => {
     assert.equal(pagerDutyDedupKey('5712/000'), '5712/000');
     const event = buildPagerDutyEvent(sample(2), { routingKey: KEY, dedupKey: 'x'.repeat(1000) });
     assertValid(event);
-    assert.equal(buildPagerDutyEvent(sample(2), { routingKey: KEY, dedupKey: 'x'.repeat(1000), action: 'resolve' }).dedup_key, event.dedup_key);
+    assert.equal(
+      buildPagerDutyEvent(sample(2), { routingKey: KEY, dedupKey: 'x'.repeat(1000), action: 'resolve' }).dedup_key,
+      event.dedup_key,
+    );
   });
 
   it('drops full_log first when an alert would make the body exceed 512 KB', () => {
@@ -291,7 +301,10 @@ describe('buildPagerDutyEvent: limits and junk', () => {
     const details = (event.payload as Obj).custom_details;
     assert.deepEqual(Object.keys(details), ['armor_note', 'truncated_json']);
     const json = JSON.stringify(alert);
-    assert.equal(details.armor_note, `custom_details cut to fit the 512 KB limit of PagerDuty; the alert's JSON was ${Buffer.byteLength(json)} bytes`);
+    assert.equal(
+      details.armor_note,
+      `custom_details cut to fit the 512 KB limit of PagerDuty; the alert's JSON was ${Buffer.byteLength(json)} bytes`,
+    );
     assert.ok(details.truncated_json.endsWith('…'));
     assert.ok(json.startsWith(details.truncated_json.slice(0, -1)));
     assert.equal((event.payload as Obj).summary, alert.rule.description);

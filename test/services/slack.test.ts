@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  buildSlackMessage,
-  fitSlackLimits,
-  mergeSlackOverride,
-  SLACK_LIMITS,
-  slackEscape,
-} from '../../src/services/slack/message';
+import { buildSlackMessage, fitSlackLimits, mergeSlackOverride, SLACK_LIMITS, slackEscape } from '../../src/services/slack/message';
 import { slackDigest } from '../../src/services/slack/digest';
 
 const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
@@ -81,10 +75,11 @@ describe('buildSlackMessage: the manager-compatible attachment', () => {
       const color = attachmentOf(buildSlackMessage(alert)).color;
       (byColor[color] ??= []).push(alert.rule.level);
     }
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(byColor).map(([c, levels]) => [c, levels.length])),
-      { warning: 11, danger: 6, good: 6 },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(byColor).map(([c, levels]) => [c, levels.length])), {
+      warning: 11,
+      danger: 6,
+      good: 6,
+    });
     assert.ok(byColor.good.every((l) => l <= 4));
     assert.ok(byColor.warning.every((l) => l >= 5 && l <= 7));
     assert.ok(byColor.danger.every((l) => l >= 8));
@@ -434,12 +429,13 @@ describe('slackDigest', () => {
 
   it('lists as many alerts as fit, highest levels first, then says how many more', () => {
     const blocks = slackDigest(alerts).blocks as Obj[];
-    const lines = blocks
-      .slice(4, -1)
-      .flatMap((b) => (b.text.text as string).split('\n'));
+    const lines = blocks.slice(4, -1).flatMap((b) => (b.text.text as string).split('\n'));
     assert.ok(lines.length > 20, `${lines.length} lines`);
     const levels = lines.map((l) => Number(/^• `(\d+)`/.exec(l)![1]));
-    assert.deepEqual(levels, [...levels].sort((a, b) => b - a));
+    assert.deepEqual(
+      levels,
+      [...levels].sort((a, b) => b - a),
+    );
     assert.equal(levels[0], 16);
     assert.equal(lines[0], '• `16` 1016 · (016) - host-16 · Rule 1016 fired on &lt;input&gt; &amp; more');
     const context = blocks[blocks.length - 1].elements[0].text;
@@ -455,10 +451,20 @@ describe('slackDigest', () => {
     const byRule = (blocks[2].text.text as string).split('\n').slice(1);
     assert.deepEqual(
       byRule.map((l) => /^• \*1\* × (\d+) _\(max level (.+)\)_$/.exec(l)!.slice(1)),
-      [['803', '3'], ['800', '0'], ['900', 'N/A'], ['901', 'N/A'], ['902', 'N/A'], ['903', 'N/A']],
+      [
+        ['803', '3'],
+        ['800', '0'],
+        ['900', 'N/A'],
+        ['901', 'N/A'],
+        ['902', 'N/A'],
+        ['903', 'N/A'],
+      ],
     );
     const lines = (blocks[4].text.text as string).split('\n');
-    assert.deepEqual(lines.map((l) => /^• `([^`]+)` (\d+)/.exec(l)!.slice(1).join(' ')), ['3 803', '0 800', 'N/A 900', 'N/A 901', 'N/A 902', 'N/A 903']);
+    assert.deepEqual(
+      lines.map((l) => /^• `([^`]+)` (\d+)/.exec(l)!.slice(1).join(' ')),
+      ['3 803', '0 800', 'N/A 900', 'N/A 901', 'N/A 902', 'N/A 903'],
+    );
     assert.equal(slackDigest(odd).text, 'Armor digest: 4 alerts, highest level N/A');
   });
 

@@ -22,7 +22,8 @@ import { launcher, type RedProcess } from '../lib/launcher';
 import { until } from '../lib/red';
 
 /** Debian's logrotate; LOGROTATE overrides the path. */
-const LOGROTATE = process.env.LOGROTATE ?? ['/usr/sbin/logrotate', '/sbin/logrotate', '/usr/bin/logrotate'].find((p) => fs.existsSync(p)) ?? 'logrotate';
+const LOGROTATE =
+  process.env.LOGROTATE ?? ['/usr/sbin/logrotate', '/sbin/logrotate', '/usr/bin/logrotate'].find((p) => fs.existsSync(p)) ?? 'logrotate';
 const RATE = 200;
 
 /** Alert number `n` as the manager writes it (one line, about 400 bytes). */
@@ -81,7 +82,9 @@ class Writer {
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve())),
+    execFile(cmd, args, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(),
+    ),
   );
 }
 
@@ -126,7 +129,7 @@ function tally(numbers: number[], written: number): { missing: number[]; twice: 
 /** `numbers` with runs of consecutive ones shortened, for messages: 1-3, 7, 9-12. */
 function ranges(numbers: number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < numbers.length; ) {
+  for (let i = 0; i < numbers.length;) {
     let j = i;
     while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
     out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
@@ -214,7 +217,8 @@ describe('tail reader against real logrotate, a writer at 200 alerts/s', functio
         await rotate();
       }
       await writer.more(150);
-      if (directives.includes('compress')) assert.ok(fs.existsSync(`${file}.2.gz`) && fs.existsSync(`${file}.1`), '.1 kept as it is, .2 compressed');
+      if (directives.includes('compress'))
+        assert.ok(fs.existsSync(`${file}.2.gz`) && fs.existsSync(`${file}.1`), '.1 kept as it is, .2 compressed');
       await finish(kind, 3);
       assert.equal(r.stats.truncations, 3);
     });
@@ -266,7 +270,8 @@ describe('armor-alerts against real logrotate and SIGKILL (real Node-RED, packag
 
   beforeEach(() => {
     // each run: no flow, no checkpoint, a new alerts.json
-    for (const stale of ['flows.json', 'flows_cred.json', 'armor-integrations']) fs.rmSync(path.join(userDir, stale), { recursive: true, force: true });
+    for (const stale of ['flows.json', 'flows_cred.json', 'armor-integrations'])
+      fs.rmSync(path.join(userDir, stale), { recursive: true, force: true });
     dir = fs.mkdtempSync(path.join(tmp, 'run-'));
     file = path.join(dir, 'logs', 'alerts.json');
     out = path.join(dir, 'emitted.jsonl');
@@ -291,7 +296,18 @@ describe('armor-alerts against real logrotate and SIGKILL (real Node-RED, packag
     return [
       { id: IDS.tab, type: 'tab', label: 'logrotate' },
       { id: IDS.alerts, z: IDS.tab, type: 'armor-alerts', version: 1, path: file, start: 'resume', wires: [[IDS.file]] },
-      { id: IDS.file, z: IDS.tab, type: 'file', filename: out, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] },
+      {
+        id: IDS.file,
+        z: IDS.tab,
+        type: 'file',
+        filename: out,
+        filenameType: 'str',
+        appendNewline: true,
+        createDir: true,
+        overwriteFile: 'false',
+        encoding: 'none',
+        wires: [[]],
+      },
     ];
   }
 

@@ -9,7 +9,10 @@ import type { Alert } from '../../src/types';
 
 const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 /** The 24 sample lines; line 16 (index 15) has no `rule`: not an alert. */
-const SAMPLES = fs.readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+const SAMPLES = fs
+  .readFileSync(path.join(SHARED, 'samples', 'alerts.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l !== '');
 const idOf = (line: string): string => JSON.parse(line).id;
 const ALERT_IDS = SAMPLES.filter((_, i) => i !== 15).map(idOf);
 const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
@@ -496,9 +499,7 @@ describe('tail reader (alerts.json)', () => {
       },
     });
     await until(() => run.alerts.length === 3, 'three alerts');
-    assert.deepEqual(run.warnings, [
-      { code: 'handler-error', offset: 0, message: 'onAlert failed on the line at byte 0: boom' },
-    ]);
+    assert.deepEqual(run.warnings, [{ code: 'handler-error', offset: 0, message: 'onAlert failed on the line at byte 0: boom' }]);
   });
 });
 
@@ -529,7 +530,11 @@ describe('alert lines (splitting, whatever the chunk boundaries)', () => {
       const at = (i: number) => Buffer.byteLength(text(lines.slice(0, i)));
       assert.deepEqual(
         warnings.map((w) => [w.code, w.offset]),
-        [['too-deep', at(1)], ['too-deep', at(4)], ['too-deep', at(5)]],
+        [
+          ['too-deep', at(1)],
+          ['too-deep', at(4)],
+          ['too-deep', at(5)],
+        ],
       );
       assert.deepEqual(split.counts, { lines: 6, alerts: 3, notAlerts: 0, invalid: 3, oversize: 0 });
     }
@@ -569,7 +574,10 @@ describe('parseAlertPayload', () => {
     const payload = Buffer.from(`${a}\r\n\n${SAMPLES[15]}\n{bad\n   \n${b}\n${c}`); // last line without newline
     const bad = Buffer.byteLength(`${a}\r\n\n${SAMPLES[15]}\n`);
     const out = parseAlertPayload(payload);
-    assert.deepEqual(out.alerts.map((x) => x.id), [a, b, c].map(idOf));
+    assert.deepEqual(
+      out.alerts.map((x) => x.id),
+      [a, b, c].map(idOf),
+    );
     assert.equal(out.notAlerts, 1);
     assert.equal(out.errors.length, 1);
     assert.match(out.errors[0], new RegExp(`^line at byte ${bad} is not valid JSON \\(.+\\): skipped$`));
@@ -578,13 +586,20 @@ describe('parseAlertPayload', () => {
   it('skips an oversize line of a payload and keeps the others', () => {
     const long = alertLine('long', 'z'.repeat(3000));
     const out = parseAlertPayload(`${a}\n${long}\n${b}\n`, 2100);
-    assert.deepEqual(out.alerts.map((x) => x.id), [a, b].map(idOf));
+    assert.deepEqual(
+      out.alerts.map((x) => x.id),
+      [a, b].map(idOf),
+    );
     assert.deepEqual(out.errors, [`line at byte ${a.length + 1} is ${long.length} bytes, over the limit of 2100: skipped`]);
   });
 
   it('refuses an alert nested 100,000 levels deep as an object, as one line (with its offset) or pretty-printed, and keeps the others', () => {
     // alerts by id: a deep alert is never handed to deepEqual, whose diff would recurse
-    const brief = (out: ReturnType<typeof parseAlertPayload>) => ({ ids: out.alerts.map((x) => x.id), notAlerts: out.notAlerts, errors: out.errors });
+    const brief = (out: ReturnType<typeof parseAlertPayload>) => ({
+      ids: out.alerts.map((x) => x.id),
+      notAlerts: out.notAlerts,
+      errors: out.errors,
+    });
     const deep = deepLine('deep', 100_000);
     const tooDeep = 'nests objects and arrays deeper than 64 levels: skipped';
     assert.deepEqual(brief(parseAlertPayload(deep)), { ids: [], notAlerts: 0, errors: [`line at byte 0 ${tooDeep}`] });
@@ -594,9 +609,17 @@ describe('parseAlertPayload', () => {
       errors: [`line at byte ${Buffer.byteLength(a) + 1} ${tooDeep}`],
     });
     const pretty = `{\n  "id": "pretty",\n  "rule": {"id": "1"},\n  "data": ${'[\n'.repeat(1000)}${']\n'.repeat(1000)}}\n`;
-    assert.deepEqual(brief(parseAlertPayload(pretty)), { ids: [], notAlerts: 0, errors: [`payload is one JSON document ${tooDeep.replace('nests', 'nesting')}`] });
+    assert.deepEqual(brief(parseAlertPayload(pretty)), {
+      ids: [],
+      notAlerts: 0,
+      errors: [`payload is one JSON document ${tooDeep.replace('nests', 'nesting')}`],
+    });
     // an object payload (from a JSON node upstream, say)
-    assert.deepEqual(brief(parseAlertPayload(JSON.parse(deep))), { ids: [], notAlerts: 0, errors: [`payload is an alert object ${tooDeep.replace('nests', 'nesting')}`] });
+    assert.deepEqual(brief(parseAlertPayload(JSON.parse(deep))), {
+      ids: [],
+      notAlerts: 0,
+      errors: [`payload is an alert object ${tooDeep.replace('nests', 'nesting')}`],
+    });
     const cyclic: Record<string, unknown> = { id: 'cyclic', rule: { id: '1' } };
     cyclic.self = cyclic;
     assert.equal(parseAlertPayload(cyclic).errors.length, 1, 'a cycle is deeper than any limit');

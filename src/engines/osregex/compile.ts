@@ -25,8 +25,7 @@ export const CLASSES: Uint8Array[] = (() => {
     return row;
   };
   const digit = (c: number) => c >= 48 && c <= 57;
-  const word = (c: number) =>
-    digit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 64 || c === 95;
+  const word = (c: number) => digit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 64 || c === 95;
   const punct = (c: number) => '!"#$%&\'()*+,-.:;<=>?[]{|}'.includes(String.fromCharCode(c));
   table.push(
     make(digit), // 1 \d
@@ -77,7 +76,10 @@ export interface Alternative {
 
 /** An OS_Regex compile error: what is wrong, and where (0-based byte offset in the pattern). */
 export class OsRegexError extends Error {
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(message);
     this.name = 'OsRegexError';
   }
@@ -152,4 +154,3 @@ export function compile(pattern: string, substrings: boolean): Alternative[] {
   }
   return alternatives;
 }
-

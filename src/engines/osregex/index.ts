@@ -41,8 +41,6 @@ import { ATTEMPT_STEPS, runReference } from './reference';
 
 export { OsRegexError } from './compile';
 
-
-
 function execute(alts: Alternative[], input: string, run: (alt: Alternative, s: string) => Outcome): boolean {
   if (typeof input !== 'string') return false;
   const s = bytesOf(input);
@@ -90,7 +88,10 @@ export class OsRegexPattern implements Pattern {
   readonly syntax = 'os_regex' as const;
   private readonly alternatives: Alternative[];
 
-  constructor(readonly source: string, options: OsRegexOptions = {}) {
+  constructor(
+    readonly source: string,
+    options: OsRegexOptions = {},
+  ) {
     if (typeof source !== 'string') throw new TypeError('OS_Regex pattern must be a string');
     this.alternatives = compile(source, options.substrings !== false);
   }
@@ -139,4 +140,3 @@ export class OsRegexPattern implements Pattern {
 export function osRegex(pattern: string, options?: OsRegexOptions): OsRegexPattern {
   return new OsRegexPattern(pattern, options);
 }
-

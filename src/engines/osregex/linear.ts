@@ -2,7 +2,20 @@
  * OS_Regex, step 3b: the memoised scanner, linear in the input (see the class comment).
  */
 import { RETRY_SLOTS, type Alternative } from './compile';
-import { Outcome, Step, UNWRITTEN, NO_CAPS, applyCaps, finish, localState, newMachine, resolve, returned, step, type Machine } from './machine';
+import {
+  Outcome,
+  Step,
+  UNWRITTEN,
+  NO_CAPS,
+  applyCaps,
+  finish,
+  localState,
+  newMachine,
+  resolve,
+  returned,
+  step,
+  type Machine,
+} from './machine';
 
 /** Slots of a position's block in the memo: 2 ** BLOCK_BITS. */
 export const BLOCK_BITS = 3;
@@ -43,7 +56,10 @@ export class Memo {
   furthest = -1;
 
   /** Starts with room for about one state per kept position (2 slots each, at most 64 Ki slots at first). */
-  constructor(bytes: number, private readonly width: number) {
+  constructor(
+    bytes: number,
+    private readonly width: number,
+  ) {
     let size = 1024;
     while (size < 2 * (bytes >> SAMPLE_BITS) && size < 1 << 16) size *= 2;
     this.mask = size - 1;
@@ -171,7 +187,10 @@ export class Linear {
   /** Working copy of the capture writes while a segment walks its trail back. */
   private readonly tailCaps: Int32Array;
 
-  constructor(private readonly alt: Alternative, private readonly s: string) {
+  constructor(
+    private readonly alt: Alternative,
+    private readonly s: string,
+  ) {
     this.n = s.length;
     this.memo = new Memo(this.n, alt.slots);
     this.m = newMachine(alt);

@@ -193,8 +193,6 @@ export function localState(m: Machine, free: number): number {
   return ((m.pt * 2 + (m.greedy ? 1 : 0)) * 2 + (m.hasResult ? 1 : 0)) * (RETRY_SLOTS + 1) + free;
 }
 
-
-
 /** What the manager checks once the input is used up: is the rest of the pattern optional? */
 export function finish(alt: Alternative, m: Machine): Outcome {
   const p = alt.p;

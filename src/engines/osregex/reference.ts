@@ -17,7 +17,6 @@ const ref = {
 /** Steps one attempt may take turn by turn before the memoised scanner takes it over (see runReference). */
 export const ATTEMPT_STEPS = 32;
 
-
 /**
  * The manager's scanner, turn by turn, with its four retry points: the reference, whose
  * worst case is quadratic. Allocates nothing (the capture positions live in the alternative)
