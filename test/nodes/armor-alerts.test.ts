@@ -166,7 +166,11 @@ describe('armor-alerts node', () => {
       const warnings = calls('a1', 'warn').map((args) => String(args[0]));
       assert.deepEqual(warnings, [`${file}: line at byte ${offset} nests objects and arrays deeper than 64 levels: skipped`]);
       assert.equal(calls('a1', 'error').length, 0);
-      await untilStatus('a1', { fill: 'green', shape: 'dot', text: 'alerts.json · 2 alerts · 1 skipped' });
+      await untilStatus('a1', {
+        fill: 'green',
+        shape: 'dot',
+        text: 'alerts.json · armor-alerts.status.alerts(count=2) · armor-alerts.status.skipped(count=1)',
+      });
     });
 
     it('with start "resume", continues after the flow is closed and loaded again, without repeating or skipping', async () => {
@@ -318,15 +322,22 @@ describe('armor-alerts node', () => {
           o.msgs.map((m) => m.payload.id),
           ids,
         );
-      // RED._ is the identity in the test helper: the key stands for "... were skipped: <first>"
+      // the catalogue key with its parameters (test/lib/red.ts): "... were skipped: <first>"
       assert.deepEqual(
         caught.msgs.map((m) => m.error.message),
-        ['Error: armor-alerts.errors.input', 'Error: armor-alerts.errors.input'],
+        [
+          `Error: armor-alerts.errors.input(count=1, first=line at byte ${Buffer.byteLength(LINES[0]) + 1} nests objects and arrays deeper than 64 levels: skipped)`,
+          'Error: armor-alerts.errors.input(count=1, first=payload is an alert object nesting objects and arrays deeper than 64 levels: skipped)',
+        ],
       );
       assert.equal(caught.msgs[0].payload, text([LINES[0], deep, LINES[1]]));
       assert.equal('payload' in caught.msgs[1], false, 'an object too deep to clone is not handed to Catch');
       assert.equal(calls('a1', 'error').length, 2);
-      await untilStatus('a1', { fill: 'grey', shape: 'dot', text: '3 alerts · 2 skipped' });
+      await untilStatus('a1', {
+        fill: 'grey',
+        shape: 'dot',
+        text: 'armor-alerts.status.alerts(count=3) · armor-alerts.status.skipped(count=2)',
+      });
     });
   });
 });

@@ -236,7 +236,11 @@ describe('armor-pagerduty node', () => {
       kind: 'refused',
       attempts: 0,
     });
-    await untilStatus('d1', { fill: 'red', shape: 'ring', text: 'the client URL must be http(s), not ftp: · sent 0 · failed 1' });
+    await untilStatus('d1', {
+      fill: 'red',
+      shape: 'ring',
+      text: 'the client URL must be http(s), not ftp: · armor-delivery.status.sent(count=0) · armor-delivery.status.failed(count=1)',
+    });
     assert.equal(stub.seen.length, 0);
     assert.equal(sent.msgs.length, 0);
   });
