@@ -11,10 +11,11 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SLACK_POLICY } from '../src/delivery-queue';
-import { postJson } from '../src/http-sender';
-import { buildSlackMessage, slackDigest } from '../src/slack-message';
-import { Endpoint, type Parcel } from '../nodes/lib/endpoint';
+import { slack as slackService } from '../src/services';
+import { postJson } from '../src/delivery/sender';
+import { slackDigest } from '../src/services/slack/digest';
+import { buildSlackMessage } from '../src/services/slack/message';
+import { Endpoint, type Parcel } from '../src/delivery/endpoint';
 
 const STORM = Number(process.env.STORM ?? 5000);
 const WAITING = Number(process.env.WAITING ?? 200000);
@@ -57,17 +58,31 @@ async function slackStandIn(): Promise<SlackStandIn> {
   const port = (server.address() as net.AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/services/T000/B000/BENCHSECRET`,
-    get posts() { return state.posts; },
-    get refused() { return state.refused; },
-    get represented() { return state.represented; },
-    close: () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r(undefined))); },
+    get posts() {
+      return state.posts;
+    },
+    get refused() {
+      return state.refused;
+    },
+    get represented() {
+      return state.represented;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r(undefined)));
+    },
   };
 }
 
 function alert(i: number): Record<string, unknown> {
   return {
     timestamp: new Date().toISOString(),
-    rule: { level: 5 + (i % 8), description: `sshd: authentication failed (${i})`, id: String(5700 + (i % 20)), groups: ['syslog', 'sshd', 'authentication_failed'] },
+    rule: {
+      level: 5 + (i % 8),
+      description: `sshd: authentication failed (${i})`,
+      id: String(5700 + (i % 20)),
+      groups: ['syslog', 'sshd', 'authentication_failed'],
+    },
     agent: { id: String(1 + (i % 30)).padStart(3, '0'), name: `web-${i % 30}`, ip: `10.0.0.${i % 250}` },
     manager: { name: 'armor-manager' },
     id: `${Math.floor(Date.now() / 1000)}.${i}`,
@@ -95,13 +110,15 @@ async function ours(): Promise<Record<string, number>> {
   const rss0 = process.memoryUsage().rss;
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: 'slack',
+    service: {
+      ...slackService,
+      message: (p) => buildSlackMessage(p.msg.payload),
+      digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
+    },
     dir,
-    policy: SLACK_POLICY,
+    policy: slackService.policy,
     limits: { maxEntries: 1_000_000 },
     target: () => ({ url: slack.url }),
-    build: (p) => buildSlackMessage(p.msg.payload),
-    digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
     log: { warn: () => undefined, error: (t) => console.error(t) },
   });
   let settled = 0;
@@ -110,7 +127,7 @@ async function ours(): Promise<Record<string, number>> {
   endpoint.on('failed:bench', () => (settled++, failed++));
   for (let i = 0; i < STORM; i++) {
     const reason = endpoint.accept(parcel(i));
-    if (reason) throw new Error(reason);
+    if (reason) throw new Error(reason.reason);
   }
   while (settled < STORM && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 20));
   const wall = Date.now() - started;
@@ -119,7 +136,14 @@ async function ours(): Promise<Record<string, number>> {
   endpoint.close();
   await slack.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { represented: slack.represented, posts: slack.posts, refused429: slack.refused, failed, wallMs: wall, peakRssGrowthMB: Number(mb(peak - rss0)) };
+  return {
+    represented: slack.represented,
+    posts: slack.posts,
+    refused429: slack.refused,
+    failed,
+    wallMs: wall,
+    peakRssGrowthMB: Number(mb(peak - rss0)),
+  };
 }
 
 async function naive(): Promise<Record<string, number>> {
@@ -129,7 +153,9 @@ async function naive(): Promise<Record<string, number>> {
   const started = Date.now();
   // one post per alert as it arrives, as the manager's daemon does (a process per alert)
   const results = await Promise.all(
-    Array.from({ length: STORM }, (_, i) => postJson('slack', slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null })),
+    Array.from({ length: STORM }, (_, i) =>
+      postJson(slackService, slack.url, buildSlackMessage(alert(i)), { timeoutMs: 10000, proxy: null }),
+    ),
   );
   const wall = Date.now() - started;
   const peak = mem.peak();
@@ -157,19 +183,21 @@ async function waiting(): Promise<Record<string, number>> {
   const before = process.memoryUsage();
   const started = Date.now();
   const endpoint = new Endpoint({
-    service: 'slack',
+    service: {
+      ...slackService,
+      message: (p) => buildSlackMessage(p.msg.payload),
+      digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
+    },
     dir,
-    policy: SLACK_POLICY,
+    policy: slackService.policy,
     limits: { maxEntries: WAITING + 1, maxBytes: 2 * 1024 * 1024 * 1024 },
     target: () => ({ url: `http://127.0.0.1:${port}/services/T000/B000/DOWN` }),
-    build: (p) => buildSlackMessage(p.msg.payload),
-    digest: (ps) => slackDigest(ps.map((p) => p.msg.payload)),
     log: { warn: () => undefined, error: () => undefined },
   });
   const mem = peakRss();
   for (let i = 0; i < WAITING; i++) {
     const reason = endpoint.accept(parcel(i));
-    if (reason) throw new Error(`alert ${i}: ${reason}`);
+    if (reason) throw new Error(`alert ${i}: ${reason.reason}`);
     if (i % 10000 === 0) await new Promise((r) => setImmediate(r));
   }
   const acceptMs = Date.now() - started;

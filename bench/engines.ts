@@ -16,8 +16,8 @@
  * 64 KiB input holds dozens of attacks: the ratio compares two different inputs, and is the
  * cost of an attack per byte over the cost of plain text (the memo's states per byte).
  */
-import { osMatch } from '../src/osmatch';
-import { osRegex } from '../src/osregex';
+import { osMatch } from '../src/engines/osmatch';
+import { osRegex } from '../src/engines/osregex';
 import { prng } from './lib/alerts';
 
 const SMALL = 1024;
@@ -25,15 +25,12 @@ const LARGE = 64 * 1024;
 const REPEAT_MS = Number(process.env.REPEAT_MS ?? 1000);
 
 type Gen = (n: number) => string;
-interface Case {
-  engine: 'osRegex' | 'osMatch';
-  pattern: string;
-  input: string;
-  gen: Gen;
-}
 
 /** Repeats `unit` (cut to n bytes), then `tail`. */
-const periodic = (unit: string, tail = ''): Gen => (n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n - tail.length) + tail;
+const periodic =
+  (unit: string, tail = ''): Gen =>
+  (n) =>
+    unit.repeat(Math.ceil(n / unit.length)).slice(0, n - tail.length) + tail;
 
 const REGEX: Array<[string, string, Gen]> = [
   ['a\\w+!', "'a' x n, '.'", periodic('a', '.')],
@@ -88,7 +85,10 @@ function nsPerCall(test: (s: string) => boolean, small: string, large: string): 
   const best = [Infinity, Infinity];
   const end = Date.now() + REPEAT_MS;
   for (let reps = 0; reps < 7 || Date.now() < end; reps++) {
-    for (const [k, input, calls] of [[0, small, 16], [1, large, 1]] as const) {
+    for (const [k, input, calls] of [
+      [0, small, 16],
+      [1, large, 1],
+    ] as const) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < calls; i++) test(input);
       best[k] = Math.min(best[k], Number(process.hrtime.bigint() - t0) / calls);
@@ -163,9 +163,12 @@ export async function run(): Promise<Engines> {
 
 export function printRows(rows: EngineRow[]): void {
   const cut = (s: string, k: number) => (s.length > k ? `${s.slice(0, k - 1)}…` : s);
-  console.log(`${'engine'.padEnd(8)} ${'pattern'.padEnd(34)} ${'input'.padEnd(34)} ${'ns/B 1K'.padStart(9)} ${'ns/B 64K'.padStart(9)} ${'ratio'.padStart(6)}`);
+  console.log(
+    `${'engine'.padEnd(8)} ${'pattern'.padEnd(34)} ${'input'.padEnd(34)} ${'ns/B 1K'.padStart(9)} ${'ns/B 64K'.padStart(9)} ${'ratio'.padStart(6)}`,
+  );
   for (const r of [...rows.filter((x) => x.counted), ...rows.filter((x) => !x.counted)]) {
-    if (!r.counted && r === rows.find((x) => !x.counted)) console.log('not in the figure: triggers further apart than the 1 KiB input is long (see bench/engines.ts)');
+    if (!r.counted && r === rows.find((x) => !x.counted))
+      console.log('not in the figure: triggers further apart than the 1 KiB input is long (see bench/engines.ts)');
     console.log(
       `${r.engine.padEnd(8)} ${cut(r.pattern, 34).padEnd(34)} ${cut(r.input, 34).padEnd(34)} ${r.small.toFixed(1).padStart(9)} ${r.large.toFixed(1).padStart(9)} ${r.ratio.toFixed(2).padStart(6)}`,
     );

@@ -8,7 +8,7 @@
  * plus, for information, `into` over all 200,000 parsed up front (340 MB of objects, so
  * mostly cache misses: the memory, not the filter, sets that pace).
  */
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileFilter, compileRouter } from '../src/filter';
 import { BENCH_CONFIG, alertBlocks } from './lib/alerts';
 
@@ -94,4 +94,14 @@ export async function run(): Promise<FilterAlone> {
   return { ...best, cold, routed };
 }
 
-if (require.main === module) run().then((r) => { console.log(r); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  run().then(
+    (r) => {
+      console.log(r);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -21,7 +21,7 @@
  * best of ROUNDS alternating rounds per side (on a shared machine the best round is the one
  * least disturbed by other processes; both sides get the same chances).
  */
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileRouter } from '../src/filter';
 import { BENCH_CONFIG, benchAlerts } from './lib/alerts';
 import { profiled } from './lib/profile';
@@ -37,17 +37,43 @@ export function flows(outputs: number) {
   return [
     { id: 'tabA', type: 'tab', label: 'armor, output 1 wired' },
     { id: 'feedA', z: 'tabA', type: 'junction', wires: [['ours1']] },
-    { id: 'ours1', z: 'tabA', type: 'armor-integration', version: 1, mode: 'xml', xml: BENCH_CONFIG, outputs, wires: Array.from({ length: outputs }, (_, k) => (k === 0 ? ['countA'] : [])) },
+    {
+      id: 'ours1',
+      z: 'tabA',
+      type: 'armor-integration',
+      version: 1,
+      mode: 'xml',
+      xml: BENCH_CONFIG,
+      outputs,
+      wires: Array.from({ length: outputs }, (_, k) => (k === 0 ? ['countA'] : [])),
+    },
     { id: 'countA', z: 'tabA', type: 'junction', wires: [] },
     { id: 'tabF', type: 'tab', label: 'armor, all outputs wired' },
     { id: 'feedF', z: 'tabF', type: 'junction', wires: [['ours2']] },
-    { id: 'ours2', z: 'tabF', type: 'armor-integration', version: 1, mode: 'xml', xml: BENCH_CONFIG, outputs, wires: Array.from({ length: outputs }, () => ['countF']) },
+    {
+      id: 'ours2',
+      z: 'tabF',
+      type: 'armor-integration',
+      version: 1,
+      mode: 'xml',
+      xml: BENCH_CONFIG,
+      outputs,
+      wires: Array.from({ length: outputs }, () => ['countF']),
+    },
     { id: 'countF', z: 'tabF', type: 'junction', wires: [] },
     { id: 'tabB', type: 'tab', label: 'switch' },
     { id: 'feedB', z: 'tabB', type: 'junction', wires: [['sw1']] },
     {
-      id: 'sw1', z: 'tabB', type: 'switch', property: 'payload.rule.level', propertyType: 'msg',
-      rules: [{ t: 'gte', v: String(SWITCH_LEVEL), vt: 'num' }], checkall: 'true', repair: false, outputs: 1, wires: [['countB']],
+      id: 'sw1',
+      z: 'tabB',
+      type: 'switch',
+      property: 'payload.rule.level',
+      propertyType: 'msg',
+      rules: [{ t: 'gte', v: String(SWITCH_LEVEL), vt: 'num' }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      wires: [['countB']],
     },
     { id: 'countB', z: 'tabB', type: 'junction', wires: [] },
   ];
@@ -90,7 +116,6 @@ export interface FilterVsSwitch {
   fanoutClones: number;
 }
 
-
 export async function run(): Promise<FilterVsSwitch> {
   const alerts = benchAlerts(N);
   const integrations = parseIntegrations(BENCH_CONFIG).integrations;
@@ -118,14 +143,34 @@ export async function run(): Promise<FilterVsSwitch> {
     const W = 20_000; // warm-up: JIT every path
     for (let r = 0; r < 2; r++) for (const s of sides) await timed(rt, s.feeder, s.counter, alerts.slice(0, W), s.yields.subarray(0, W));
     for (let r = 0; r < ROUNDS; r++) {
-      for (const s of sides) s.rates.push(N / (await profiled(`${s.feeder}-round-${r}`, () => timed(rt, s.feeder, s.counter, alerts, s.yields))));
+      for (const s of sides)
+        s.rates.push(N / (await profiled(`${s.feeder}-round-${r}`, () => timed(rt, s.feeder, s.counter, alerts, s.yields))));
     }
     const [ours, sw, fan] = sides.map((s) => Math.max(...s.rates));
     if (process.env.VERBOSE) console.error(sides.map((s) => `${s.feeder}: ${s.rates.map(Math.round).join(' ')}`).join('\n'));
-    return { ours, switch: sw, ratio: ours / sw, fanout: fan, fanoutRatio: fan / sw, messages: sum(first), fanoutMessages: sum(all), fanoutClones: clones };
+    return {
+      ours,
+      switch: sw,
+      ratio: ours / sw,
+      fanout: fan,
+      fanoutRatio: fan / sw,
+      messages: sum(first),
+      fanoutMessages: sum(all),
+      fanoutClones: clones,
+    };
   } finally {
     await rt.stop();
   }
 }
 
-if (require.main === module) run().then((r) => { console.log(r); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  run().then(
+    (r) => {
+      console.log(r);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -85,4 +85,14 @@ export async function run(): Promise<Memory> {
   }
 }
 
-if (require.main === module) run().then((r) => { console.log(r); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  run().then(
+    (r) => {
+      console.log(r);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

@@ -78,7 +78,12 @@ async function parent(only: Section[]): Promise<void> {
       ok: fs.ratio >= 0.95,
       detail: `armor-integration ${k(fs.ours)} alerts/s vs switch ${k(fs.switch)} alerts/s (${fs.messages.toLocaleString('en-US')} msgs each); all 4 outputs wired: ${k(fs.fanout)}/s = ${fixed(fs.fanoutRatio)}x (${fs.fanoutClones.toLocaleString('en-US')} clones by Node-RED)`,
     });
-    bench.push(['filter_vs_switch', fixed(fs.ratio, 3)], ['filter_vs_switch_ours_per_s', Math.round(fs.ours)], ['filter_vs_switch_switch_per_s', Math.round(fs.switch)], ['filter_vs_switch_fanout', fixed(fs.fanoutRatio, 3)]);
+    bench.push(
+      ['filter_vs_switch', fixed(fs.ratio, 3)],
+      ['filter_vs_switch_ours_per_s', Math.round(fs.ours)],
+      ['filter_vs_switch_switch_per_s', Math.round(fs.switch)],
+      ['filter_vs_switch_fanout', fixed(fs.fanoutRatio, 3)],
+    );
   }
   const fa = results.filter_alone as FilterAlone | undefined;
   if (fa) {
@@ -90,7 +95,12 @@ async function parent(only: Section[]): Promise<void> {
       ok: fa.router >= 2_000_000,
       detail: `router(alert) arrays ${k(fa.routerArrays)}/s; 4 x compileFilter ${k(fa.filters)}/s; all 200k parsed up front (cache-cold) ${k(fa.cold)}/s`,
     });
-    bench.push(['filter_alone', Math.round(fa.router)], ['filter_alone_router_arrays', Math.round(fa.routerArrays)], ['filter_alone_filters', Math.round(fa.filters)], ['filter_alone_cold', Math.round(fa.cold)]);
+    bench.push(
+      ['filter_alone', Math.round(fa.router)],
+      ['filter_alone_router_arrays', Math.round(fa.routerArrays)],
+      ['filter_alone_filters', Math.round(fa.filters)],
+      ['filter_alone_cold', Math.round(fa.cold)],
+    );
   }
   const sp = results.source_vs_parse as SourceVsParse | undefined;
   if (sp) {
@@ -106,7 +116,10 @@ async function parent(only: Section[]): Promise<void> {
   }
   const en = results.engines as Engines | undefined;
   if (en) {
-    for (const [name, w] of [['engine_osregex', en.worstRegex], ['engine_osmatch', en.worstMatch]] as const) {
+    for (const [name, w] of [
+      ['engine_osregex', en.worstRegex],
+      ['engine_osmatch', en.worstMatch],
+    ] as const) {
       rows.push({
         figure: name,
         value: fixed(w.ratio),
@@ -143,10 +156,18 @@ async function parent(only: Section[]): Promise<void> {
     bench.push(['memory_peak_rss_growth_mb', me.peakRssGrowthMB], ['memory_heap_growth_mb', me.heapGrowthMB]);
   }
 
-  console.log(`\n${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `\n${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
   console.log('| figure | measured | target | met | how |');
   console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.figure} | ${r.value.toLocaleString('en-US')} ${r.unit} | ${r.target} | ${r.target === '(none)' ? '-' : r.ok ? 'yes' : 'no'} | ${r.detail} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.figure} | ${r.value.toLocaleString('en-US')} ${r.unit} | ${r.target} | ${r.target === '(none)' ? '-' : r.ok ? 'yes' : 'no'} | ${r.detail} |`,
+    );
   if (en) {
     console.log('\nEngines, every case (ns per input byte, fastest of repeated calls after warm-up):\n');
     printRows(en.rows);

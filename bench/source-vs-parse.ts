@@ -50,7 +50,6 @@ export interface SourceVsParse {
   fileMB: number;
 }
 
-
 export async function run(): Promise<SourceVsParse> {
   const { file, bytes, dir } = writeAlertsFile(N);
   const paths = Array.from({ length: ROUNDS + 1 }, (_, r) => path.join(dir, `round-${r}.json`));
@@ -90,4 +89,14 @@ export async function run(): Promise<SourceVsParse> {
   }
 }
 
-if (require.main === module) run().then((r) => { console.log(r); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  run().then(
+    (r) => {
+      console.log(r);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

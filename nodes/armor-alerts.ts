@@ -1,17 +1,18 @@
 /**
- * armor-alerts: the alert source. Tails the manager's alerts.json (src/tail.ts) and parses
- * alerts arriving on its input (src/lines.ts): one message per alert, msg.payload = the
+ * armor-alerts: the alert source. Tails the manager's alerts.json (src/source/tail.ts) and parses
+ * alerts arriving on its input (src/source/lines.ts): one message per alert, msg.payload = the
  * alert, msg.topic = rule.id. With `start: resume` the read position is kept in the
- * Node-RED user directory and survives restarts.
+ * Node-RED user directory (src/source/checkpoint.ts) and survives restarts.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { MAX_DEPTH, MAX_LINE_BYTES, parseAlertPayload, valueDeeperThan } from '../src/lines';
-import { TailReader, type Checkpoint, type StartMode, type TailWarning } from '../src/tail';
+import { MAX_DEPTH, MAX_LINE_BYTES, parseAlertPayload, valueDeeperThan } from '../src/source/lines';
+import { CHECKPOINT_SAFE_AFTER_MS, CheckpointStore, checkpointFile } from '../src/source/checkpoint';
+import { TailReader, type StartMode, type TailWarning } from '../src/source/tail';
 import type { Alert } from '../src/types';
-import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrateNode, versioned } from './lib/migrate';
+import { brief, joinStatus, setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrations } from './migrations/armor-alerts';
 
 interface AlertsDef extends NodeDef {
   version?: number;
@@ -21,8 +22,8 @@ interface AlertsDef extends NodeDef {
   pollMs?: number | string;
 }
 
-/** A read position is saved once the alert before it was handed to the flow this long ago. */
-const CHECKPOINT_EVERY_MS = 1000;
+/** How often the file is looked at, in ms, when pollMs is not set. */
+const DEFAULT_POLL_MS = 250;
 /** Read size: four times the reader's default, so that reading a backlog costs a quarter of the reads. */
 const READ_BYTES = 256 * 1024;
 /** At most this many warnings a minute reach the log; the rest are counted in the status. */
@@ -38,34 +39,11 @@ function alertMessage(alert: Alert, base?: NodeMessage): NodeMessage {
   return base === undefined ? { payload: alert, topic } : { ...base, payload: alert, topic };
 }
 
-/** Where a node's read position is kept: <userDir>/armor-integrations/checkpoints/<id>.json. */
-function checkpointFile(userDir: string | undefined, id: string): string {
-  return path.join(userDir ?? path.join(os.homedir(), '.node-red'), 'armor-integrations', 'checkpoints', `${id.replace(/[^\w.-]/g, '_')}.json`);
-}
-
-/** A saved checkpoint: `{ dev, ino, offset }` and the file's head fingerprint (a checkpoint saved before the fingerprint existed loads without it). */
-function readCheckpoint(file: string): Checkpoint | undefined {
-  try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
-    if (typeof c.dev !== 'string' || typeof c.ino !== 'string' || !Number.isInteger(c.offset)) return undefined;
-    const { dev, ino, offset, headBytes, headSha256 } = c;
-    return Number.isInteger(headBytes) && typeof headSha256 === 'string' ? { dev, ino, offset, headBytes, headSha256 } : { dev, ino, offset };
-  } catch {
-    return undefined;
-  }
-}
-
-function writeCheckpoint(file: string, c: Checkpoint): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(c));
-  fs.renameSync(tmp, file);
-}
-
 export = (RED: NodeAPI) => {
-  function ArmorAlertsNode(this: Node, def: AlertsDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorAlertsNode(this: Node, given: AlertsDef) {
+    RED.nodes.createNode(this, given);
     const node = this;
+    const def = migrateNode(RED, node, given, migrations);
     const maxLineBytes = positiveInt(def.maxLineBytes, MAX_LINE_BYTES);
     const file = (def.path ?? '').trim();
     const start: StartMode = def.start === 'end' || def.start === 'beginning' ? def.start : 'resume';
@@ -77,10 +55,13 @@ export = (RED: NodeAPI) => {
     let minute = 0;
 
     const render = () => {
-      const counts = `${sent} alerts${skipped ? ` · ${skipped} skipped` : ''}`;
+      const counts = joinStatus(
+        RED._('armor-alerts.status.alerts', { count: sent }),
+        skipped ? RED._('armor-alerts.status.skipped', { count: skipped }) : '',
+      );
       if (state === 'input') setStatus(node, 'grey', 'dot', counts);
-      else if (state === 'reading') setStatus(node, 'green', 'dot', `${path.basename(file)} · ${counts}`);
-      else setStatus(node, state === 'error' ? 'red' : 'yellow', 'ring', `${stateText} · ${counts}`);
+      else if (state === 'reading') setStatus(node, 'green', 'dot', joinStatus(brief(path.basename(file)), counts));
+      else setStatus(node, state === 'error' ? 'red' : 'yellow', 'ring', joinStatus(stateText, counts));
     };
     const ticker = statusTicker(render, 500);
     render();
@@ -96,24 +77,10 @@ export = (RED: NodeAPI) => {
     // ---- the file
     let reader: TailReader | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
-    const cpFile = checkpointFile(RED.settings.userDir as string | undefined, node.id);
-    // Checkpoints of alerts handed to the flow, newest last. One is saved only once it is
-    // CHECKPOINT_EVERY_MS old: by then its alert has crossed the flow (into an outbox).
-    const recent: Array<{ at: number; checkpoint: Checkpoint }> = [];
-    let saved = '';
-    /** The position just before the first alert handed out in this run. */
-    let first: Checkpoint | undefined;
+    const checkpoints = new CheckpointStore(checkpointFile(RED.settings.userDir, node.id));
     const save = (now: number) => {
-      let safe: Checkpoint | undefined;
-      while (recent.length > 0 && recent[0].at <= now - CHECKPOINT_EVERY_MS) safe = recent.shift()!.checkpoint;
-      // first save of this run: where reading started, so that a restart re-reads rather than skips
-      if (!safe && saved === '') safe = first ?? reader?.checkpoint();
-      if (!safe) return;
-      const text = JSON.stringify(safe);
-      if (text === saved) return;
       try {
-        writeCheckpoint(cpFile, safe);
-        saved = text;
+        checkpoints.save(now, reader?.checkpoint());
       } catch (e) {
         warn(RED._('armor-alerts.warnings.checkpoint', { reason: (e as Error).message }));
       }
@@ -122,17 +89,13 @@ export = (RED: NodeAPI) => {
       reader = new TailReader({
         path: file,
         start,
-        checkpoint: start === 'resume' ? readCheckpoint(cpFile) : undefined,
+        checkpoint: start === 'resume' ? checkpoints.load() : undefined,
         maxLineBytes,
-        pollMs: positiveInt(def.pollMs, 250),
+        pollMs: positiveInt(def.pollMs, DEFAULT_POLL_MS),
         chunkBytes: READ_BYTES,
         onAlert(alert, info) {
           sent++;
-          const now = Date.now();
-          first ??= { ...info.checkpoint, offset: info.offset };
-          const last = recent[recent.length - 1];
-          if (last && last.at === now) last.checkpoint = info.checkpoint;
-          else recent.push({ at: now, checkpoint: info.checkpoint });
+          checkpoints.handedOut(Date.now(), info.offset, info.checkpoint);
           node.send(alertMessage(alert));
           ticker.poke();
         },
@@ -143,13 +106,13 @@ export = (RED: NodeAPI) => {
         },
         onStatus(s) {
           state = s.state;
-          stateText = s.state === 'waiting' ? RED._('armor-alerts.status.waiting') : s.message;
+          stateText = s.state === 'waiting' ? RED._('armor-alerts.status.waiting') : brief(s.message);
           if (s.state === 'error') node.error(s.message);
           render();
         },
       });
       reader.start();
-      if (start === 'resume') saveTimer = setInterval(() => save(Date.now()), CHECKPOINT_EVERY_MS / 4);
+      if (start === 'resume') saveTimer = setInterval(() => save(Date.now()), CHECKPOINT_SAFE_AFTER_MS / 4);
     }
 
     // ---- the input: alerts from any upstream (MQTT, UDP, HTTP in, ...)
@@ -184,5 +147,11 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('armor-alerts', ArmorAlertsNode);
+  RED.nodes.registerType('armor-alerts', ArmorAlertsNode, {
+    settings: {
+      ...versioned(RED, 'armor-alerts', migrations),
+      // an empty field means these (the editor shows them as placeholders)
+      armorAlertsDefaults: { value: { maxLineBytes: MAX_LINE_BYTES, pollMs: DEFAULT_POLL_MS }, exportable: true },
+    },
+  });
 };

@@ -5,14 +5,18 @@
  */
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { parseIntegrations } from '../src/config';
-import { ConfigFileError, parseConfigFile } from '../src/config-file';
+import { locateIntegrations, parseIntegrations, type BlockSpan } from '../src/config/parse';
+import { ConfigFileError, parseConfigFile } from '../src/config/file';
 import { compileFilter, compileRouter, type AlertRouter } from '../src/filter';
-import { unsetEnvReference } from '../src/endpoints';
-import { isAlert } from '../src/lines';
-import { rowsToXml, type IntegrationRow } from '../src/form';
+import { ENV_REFERENCE, unsetEnvReference } from '../src/config/env';
+import { isAlert } from '../src/source/lines';
+import { rowsToXml, type IntegrationRow } from '../src/config/form';
 import type { Integration, IntegrationInfo, ParseResult } from '../src/types';
-import { setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S } from './lib/delivery-node';
+import { integrationEditorApi } from './lib/editor-api';
+import { migrateNode, versioned } from './lib/migrate';
+import { brief, setStatus, statusTicker, type Done, type Send } from './lib/node-kit';
+import { migrations } from './migrations/armor-integration';
 
 interface IntegrationNodeDef extends NodeDef {
   version?: number;
@@ -52,13 +56,16 @@ function configText(def: IntegrationNodeDef): { text: string; origin: string } {
   return { text: rowsToXml(def.rules ?? []), origin: 'form' };
 }
 
-/** The parsed config a node definition stands for; a file is read asynchronously (src/config-file). */
-function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult> {
+/**
+ * The parsed config a node definition stands for; a file is read asynchronously (src/config-file).
+ * For pasted XML, also where each block and secret is in the text (the editor edits it there).
+ */
+function parsedConfig(def: IntegrationNodeDef): Promise<ParseResult & { blocks?: BlockSpan[] }> {
   if (def.mode === 'file') return parseConfigFile(def.file);
   try {
-    return Promise.resolve(parseIntegrations(configText(def).text));
+    return Promise.resolve(def.mode === 'xml' ? locateIntegrations(def.xml ?? '') : parseIntegrations(configText(def).text));
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }
 
@@ -67,19 +74,19 @@ function summary(result: ParseResult): string {
 }
 
 export = (RED: NodeAPI) => {
-  function ArmorIntegrationNode(this: Node, def: IntegrationNodeDef) {
-    RED.nodes.createNode(this, def);
+  function ArmorIntegrationNode(this: Node, given: IntegrationNodeDef) {
+    RED.nodes.createNode(this, given);
     const node = this;
+    const def = migrateNode(RED, node, given, migrations);
     const outputs = Math.max(0, Number(def.outputs) || 0);
     let active: Active | null = null;
     let received = 0;
     let routed = 0;
-    let notAlerts = 0;
     let warnedNotAlert = false;
 
     const render = () => {
       if (!active) return;
-      setStatus(node, 'green', 'dot', `${active.integrations.length} integrations · ${received} in · ${routed} out`);
+      setStatus(node, 'green', 'dot', RED._('armor-integration.status.active', { count: active.integrations.length, received, routed }));
     };
     const ticker = statusTicker(render);
 
@@ -103,16 +110,19 @@ export = (RED: NodeAPI) => {
     /** A config that could not be read: the one in force stays; the status says why. */
     function refused(e: unknown): void {
       const known = e instanceof ConfigFileError;
-      const reason = known ? e.reason : (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      const reason = known ? e.reason : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
       node.error(RED._('armor-integration.errors.file', { file: def.file ?? '', reason }));
-      setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: known ? e.brief : reason }));
+      setStatus(node, 'red', 'ring', RED._('armor-integration.status.file', { reason: brief(known ? e.brief : reason) }));
     }
 
     /** Applies a parsed config, or keeps the one in force and says why. */
     function apply(result: ParseResult, origin: string): void {
-      for (const w of result.warnings) node.warn(`${origin}: ${w.message}`);
+      for (const w of result.warnings) node.warn(RED._('armor-integration.warnings.config', { origin, message: w.message }));
       for (const i of result.integrations) {
-        for (const [tag, value] of [['hook_url', i.hookUrl], ['api_key', i.apiKey]] as const) {
+        for (const [tag, value] of [
+          ['hook_url', i.hookUrl],
+          ['api_key', i.apiKey],
+        ] as const) {
           if (value !== undefined && unsetEnvReference(value) === undefined) {
             node.warn(RED._('armor-integration.warnings.secret', { block: i.index + 1, name: i.name, tag }));
           }
@@ -123,7 +133,7 @@ export = (RED: NodeAPI) => {
         problem = RED._('armor-integration.errors.outputs', { count: result.integrations.length, outputs });
       }
       if (problem) {
-        node.error(`${origin}: ${problem}`);
+        node.error(RED._('armor-integration.errors.config', { origin, problem }));
         setStatus(node, 'red', 'ring', active ? RED._('armor-integration.status.kept') : RED._('armor-integration.status.invalid'));
         return;
       }
@@ -176,7 +186,6 @@ export = (RED: NodeAPI) => {
       received++;
       const alert = msg.payload;
       if (!isAlert(alert)) {
-        notAlerts++;
         if (!warnedNotAlert) {
           warnedNotAlert = true;
           node.warn(RED._('armor-integration.errors.notAlert'));
@@ -191,7 +200,7 @@ export = (RED: NodeAPI) => {
       const count = route.into(alert, hits);
       for (let j = 0; j < count; j++) {
         const k = hits[j];
-        if (j > 0) out[k] = { ...msg, integration: infos[k] } as NodeMessage;
+        if (j > 0) out[k] = { ...msg, integration: infos[k] };
         else {
           (msg as NodeMessage & { integration?: IntegrationInfo }).integration = infos[k];
           out[k] = msg;
@@ -218,27 +227,38 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('armor-integration', ArmorIntegrationNode);
+  RED.nodes.registerType('armor-integration', ArmorIntegrationNode, {
+    settings: {
+      ...versioned(RED, 'armor-integration', migrations),
+      // what an integration without <timeout> / <retries> gets (the form's placeholders)
+      armorIntegrationDefaults: { value: { timeout: DEFAULT_TIMEOUT_S, retries: DEFAULT_RETRIES }, exportable: true },
+      // the `${NAME}` references the editor leaves in place when it moves secrets
+      armorIntegrationEnvReference: { value: ENV_REFERENCE.source, exportable: true },
+    },
+  });
 
-  // The editor validates with this same library, so it shows the runtime's own messages.
+  // The editor validates with this same library, so it shows the runtime's own messages; for
+  // pasted XML (mode 'xml') the answer also says where its blocks and their secrets are
+  // (`blocks`: offsets, names, no values), so that the editor never reads XML itself.
   RED.httpAdmin.post('/armor-integration/check', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const body = (req.body ?? {}) as IntegrationNodeDef & { alert?: unknown };
-    parsedConfig(body).then(
-      (result) => {
-        const verdicts =
-          body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
-        // secrets stay out of the answer: the editor only needs to know one was given
-        const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
-          ...rest,
-          hasHookUrl: hookUrl !== undefined,
-          hasApiKey: apiKey !== undefined,
-        }));
-        res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts });
-      },
-      (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
-    ).catch((e: Error) => {
-      if (!res.headersSent) res.status(500).json({ error: e.message });
-    });
+    parsedConfig(body)
+      .then(
+        (result) => {
+          const verdicts = body.alert === undefined ? undefined : result.integrations.map((i) => compileFilter(i).explain(body.alert));
+          // secrets stay out of the answer: the editor only needs to know one was given
+          const integrations = result.integrations.map(({ hookUrl, apiKey, ...rest }) => ({
+            ...rest,
+            hasHookUrl: hookUrl !== undefined,
+            hasApiKey: apiKey !== undefined,
+          }));
+          res.json({ integrations, errors: result.errors, warnings: result.warnings, verdicts, blocks: result.blocks });
+        },
+        (e: Error) => res.json({ integrations: [], errors: [{ block: -1, message: e.message }], warnings: [] }),
+      )
+      .catch((e: Error) => {
+        if (!res.headersSent) res.status(500).json({ error: e.message });
+      });
   });
-  (require('./lib/editor-api') as typeof import('./lib/editor-api')).integrationEditorApi(RED); // import, sample alerts
+  integrationEditorApi(RED); // import, sample alerts
 };

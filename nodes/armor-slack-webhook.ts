@@ -1,29 +1,31 @@
 /**
  * armor-slack-webhook: a Slack incoming webhook, as a config node. The URL is a Node-RED
  * password credential (never in the flow, a status, a log line or an error). It runs the
- * webhook's outbox and queue, shared by every armor-slack node that uses it.
+ * webhook's outbox and queue, shared by every armor-slack node that uses it; what Slack is to
+ * the delivery code is src/services/slack.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { SLACK_POLICY } from '../src/delivery-queue';
-import { webhookProblem } from '../src/endpoints';
-import { slackDigest } from '../src/slack-message';
-import { startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
-import { renderSlack } from './lib/render';
+import { slack } from '../src/services/slack';
+import { webhookTarget } from '../src/services/slack/target';
+import { ENV_REFERENCE } from '../src/config/env';
+import { endpointDefaults, startEndpoint, type EndpointConfigNode, type EndpointProps } from './lib/endpoint-config';
+import { migrateNode, versioned } from './lib/migrate';
+import { migrations } from './migrations/armor-slack-webhook';
 
 export = (RED: NodeAPI) => {
-  function ArmorSlackWebhookNode(this: Node<{ url?: string }> & EndpointConfigNode, def: NodeDef & EndpointProps) {
-    RED.nodes.createNode(this, def);
-    this.endpoint = () => {
-      const url = this.credentials?.url;
-      const problem = webhookProblem(url);
-      return problem ? { problem } : { url: url!.trim() };
-    };
-    startEndpoint(RED, this, def, {
-      service: 'slack',
-      policy: SLACK_POLICY,
-      build: (parcel) => renderSlack(parcel),
-      digest: (parcels) => slackDigest(parcels.map((p) => p.msg.payload)),
-    });
+  function ArmorSlackWebhookNode(this: Node<{ url?: string }> & EndpointConfigNode, given: NodeDef & EndpointProps) {
+    RED.nodes.createNode(this, given);
+    const def = migrateNode(RED, this, given, migrations);
+    this.endpoint = () => webhookTarget(this.credentials?.url);
+    startEndpoint(RED, this, def, slack);
   }
-  RED.nodes.registerType('armor-slack-webhook', ArmorSlackWebhookNode as never, { credentials: { url: { type: 'password' } } });
+  RED.nodes.registerType('armor-slack-webhook', ArmorSlackWebhookNode as never, {
+    credentials: { url: { type: 'password' } },
+    // the editor's placeholders and the URL validator (RED.settings.armorSlackWebhook*)
+    settings: {
+      ...versioned(RED, 'armor-slack-webhook', migrations),
+      armorSlackWebhookDefaults: { value: endpointDefaults(slack.policy), exportable: true },
+      armorSlackWebhookEnvReference: { value: ENV_REFERENCE.source, exportable: true },
+    },
+  });
 };

@@ -196,7 +196,10 @@ async function installRuntime(dir, specs, nodePkg) {
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
     fs.writeFileSync(path.join(work, 'package.json'), `${JSON.stringify({ name: 'armor-node-red-runtime', private: true }, null, 2)}\n`);
-    await npm(['install', ...specs, '--prefix', work, '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', '--engine-strict=false'], work);
+    await npm(
+      ['install', ...specs, '--prefix', work, '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', '--engine-strict=false'],
+      work,
+    );
     fs.writeFileSync(path.join(work, 'installed.json'), JSON.stringify(specs));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(work, dir);
@@ -205,7 +208,9 @@ async function installRuntime(dir, specs, nodePkg) {
   const nodeManifest = require(path.join(modules, nodePkg, 'package.json'));
   const node = path.join(modules, nodePkg, typeof nodeManifest.bin === 'string' ? nodeManifest.bin : nodeManifest.bin.node);
   const nodeVersion = await new Promise((resolve, reject) =>
-    execFile(node, ['--version'], (err, stdout) => (err ? reject(new Error(`${node} does not run: ${err.message}`)) : resolve(String(stdout).trim()))),
+    execFile(node, ['--version'], (err, stdout) =>
+      err ? reject(new Error(`${node} does not run: ${err.message}`)) : resolve(String(stdout).trim()),
+    ),
   );
   return {
     node,

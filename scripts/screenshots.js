@@ -15,7 +15,12 @@ const OUT = path.join('docs', 'screenshots');
 
 const run = spawnSync(
   process.execPath,
-  [require.resolve('mocha/bin/mocha.js', { paths: [ROOT] }), '--grep', '^the editor in Chromium, Node-RED 4\\.1', path.join('test', 'browser.test.ts')],
+  [
+    require.resolve('mocha/bin/mocha.js', { paths: [ROOT] }),
+    '--grep',
+    '^the editor in Chromium, Node-RED 4\\.1',
+    path.join('test', 'browser.test.ts'),
+  ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ARMOR_SCREENSHOTS: OUT } },
 );
 if (run.status === 0) console.log(`screenshots written to ${OUT}/`);

@@ -39,12 +39,44 @@ function syntheticAlerts() {
   const web = { id: '001', name: 'web-01', ip: '192.0.2.10' };
   const db = { id: '002', name: 'db-01', ip: '192.0.2.20' };
   return [
-    alert(10, '5712', 'sshd: brute force trying to get access to the system. Non existent user.', ['syslog', 'sshd', 'authentication_failures'], web, '/var/log/auth.log', 'sshd[2231]: Invalid user admin from 198.51.100.7 port 52144'),
-    alert(5, '5716', 'sshd: authentication failed.', ['syslog', 'sshd', 'authentication_failed'], db, '/var/log/auth.log', 'sshd[811]: Failed password for root from 198.51.100.7 port 40022 ssh2'),
-    alert(7, '550', 'Integrity checksum changed.', ['ossec', 'syscheck', 'syscheck_entry_modified'], manager, 'syscheck', "File '/etc/passwd' modified"),
+    alert(
+      10,
+      '5712',
+      'sshd: brute force trying to get access to the system. Non existent user.',
+      ['syslog', 'sshd', 'authentication_failures'],
+      web,
+      '/var/log/auth.log',
+      'sshd[2231]: Invalid user admin from 198.51.100.7 port 52144',
+    ),
+    alert(
+      5,
+      '5716',
+      'sshd: authentication failed.',
+      ['syslog', 'sshd', 'authentication_failed'],
+      db,
+      '/var/log/auth.log',
+      'sshd[811]: Failed password for root from 198.51.100.7 port 40022 ssh2',
+    ),
+    alert(
+      7,
+      '550',
+      'Integrity checksum changed.',
+      ['ossec', 'syscheck', 'syscheck_entry_modified'],
+      manager,
+      'syscheck',
+      "File '/etc/passwd' modified",
+    ),
     alert(3, '87101', 'VirusTotal: Error: Public API request rate limit reached', ['virustotal'], manager, 'virustotal', ''),
     alert(12, '87105', 'VirusTotal: Alert - /tmp/eicar.com - 60 engines detected this file', ['virustotal'], web, 'virustotal', ''),
-    alert(10, '4151', 'Multiple Firewall drop events from same source.', ['firewall', 'multiple_drops'], db, '/var/log/kern.log', 'kernel: DROP IN=eth0 SRC=198.51.100.7 DST=192.0.2.20 <b>&</b>'),
+    alert(
+      10,
+      '4151',
+      'Multiple Firewall drop events from same source.',
+      ['firewall', 'multiple_drops'],
+      db,
+      '/var/log/kern.log',
+      'kernel: DROP IN=eth0 SRC=198.51.100.7 DST=192.0.2.20 <b>&</b>',
+    ),
   ];
 }
 
@@ -96,15 +128,20 @@ function printSlack(body, res) {
   const field = (title) => ((a.fields || []).find((f) => f.title === title) || {}).value || '';
   const color = a.color || (body.blocks ? 'blocks' : '-');
   const title = a.title || body.text || '';
-  say(`[slack]     ${color.padEnd(8)} ${clip(title, 60).padEnd(60)} rule ${field('Rule ID').replace(/ _\(Level (\d+)\)_/, ' L$1')} · ${field('Agent')}`);
+  say(
+    `[slack]     ${color.padEnd(8)} ${clip(title, 60).padEnd(60)} rule ${field('Rule ID').replace(/ _\(Level (\d+)\)_/, ' L$1')} · ${field('Agent')}`,
+  );
   res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
 }
 
 function printPagerDuty(body, res) {
   const p = body.payload || {};
-  const what = body.event_action === 'trigger' ? `${(p.severity || '-').padEnd(8)} ${clip(p.summary || '', 60).padEnd(60)}` : body.event_action;
+  const what =
+    body.event_action === 'trigger' ? `${(p.severity || '-').padEnd(8)} ${clip(p.summary || '', 60).padEnd(60)}` : body.event_action;
   say(`[pagerduty] ${what} dedup ${body.dedup_key} · ${p.source || ''}`);
-  res.writeHead(202, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: body.dedup_key }));
+  res
+    .writeHead(202, { 'Content-Type': 'application/json' })
+    .end(JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: body.dedup_key }));
 }
 
 // ---- the flow: the example, pointed at this demo's file and receivers
@@ -117,7 +154,12 @@ function demoFlow(slackPort, pagerDutyPort) {
       case 'armor-slack-webhook':
         return { ...node, credentials: { url: `http://127.0.0.1:${slackPort}/services/TDEMO/BDEMO/demo` } };
       case 'armor-pagerduty-service':
-        return { ...node, region: 'custom', url: `http://127.0.0.1:${pagerDutyPort}/v2/enqueue`, credentials: { routingKey: 'demo-routing-key' } };
+        return {
+          ...node,
+          region: 'custom',
+          url: `http://127.0.0.1:${pagerDutyPort}/v2/enqueue`,
+          credentials: { routingKey: 'demo-routing-key' },
+        };
       default:
         return node;
     }
@@ -169,7 +211,8 @@ async function main() {
   say(`[demo] ${path.relative(process.cwd(), ALERTS)}: ${alerts.length} alerts from ${from}`);
 
   // a fresh start: no flow of an earlier run may tail the file before the demo flow is deployed
-  for (const f of ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup']) fs.rmSync(path.join(USER_DIR, f), { force: true });
+  for (const f of ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup'])
+    fs.rmSync(path.join(USER_DIR, f), { force: true });
   fs.rmSync(path.join(USER_DIR, 'armor-integrations'), { recursive: true, force: true });
   nr.writeSettings(USER_DIR, { port: PORT, credentialSecret: 'armor-demo' });
   const red = nr.startNodeRed(USER_DIR, { onOutput: (text) => process.stdout.write(text.replace(/^(?=.)/gm, '[node-red] ')) });

@@ -26,7 +26,9 @@ function installTool() {
   fs.mkdirSync(TOOL_DIR, { recursive: true });
   fs.writeFileSync(path.join(TOOL_DIR, 'package.json'), '{ "private": true }\n');
   console.log(`installing node-red-dev@${VERSION} into ${path.relative(ROOT, TOOL_DIR)} …`);
-  execFileSync('npm', ['install', `node-red-dev@${VERSION}`, '--prefix', TOOL_DIR, '--no-audit', '--no-fund', '--omit=dev'], { stdio: 'inherit' });
+  execFileSync('npm', ['install', `node-red-dev@${VERSION}`, '--prefix', TOOL_DIR, '--no-audit', '--no-fund', '--omit=dev'], {
+    stdio: 'inherit',
+  });
   return path.dirname(main);
 }
 
@@ -67,7 +69,9 @@ async function main() {
   }
   const failed = Object.keys(scorecard).filter((k) => scorecard[k] && scorecard[k].test === false);
   const passed = Object.keys(scorecard).filter((k) => scorecard[k] && scorecard[k].test === true);
-  console.log(`\nnode-red-dev ${VERSION}: ${passed.length} passed, ${failed.length} failed${notRun.length ? `, ${notRun.length} not run (${notRun.join(', ')})` : ''}${failed.length ? `: ${failed.join(', ')}` : ''}`);
+  console.log(
+    `\nnode-red-dev ${VERSION}: ${passed.length} passed, ${failed.length} failed${notRun.length ? `, ${notRun.length} not run (${notRun.join(', ')})` : ''}${failed.length ? `: ${failed.join(', ')}` : ''}`,
+  );
   return failed.length === 0;
 }
 

@@ -4,7 +4,7 @@
  * block of a config would receive. Prints errors and warnings first; exits 1 on errors.
  */
 import fs from 'node:fs';
-import { parseIntegrations } from './config';
+import { parseIntegrations } from './config/parse';
 import { compileFilter } from './filter';
 
 function main(argv: string[]): number {

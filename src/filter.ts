@@ -7,8 +7,8 @@
  * `rule` once.
  */
 import type { Integration, PatternSyntax } from './types';
-import { osRegex, type OsRegexPattern } from './osregex';
-import { osMatch, type OsMatchPattern } from './osmatch';
+import { osRegex, type OsRegexPattern } from './engines/osregex';
+import { osMatch, type OsMatchPattern } from './engines/osmatch';
 import { show } from './show';
 import { asObject, MAX_LEVEL, ruleLevel } from './alert-fields';
 
@@ -133,14 +133,7 @@ function groupHit(rule: Obj, groups: Groups): boolean | undefined {
 }
 
 /** The fields `event_location` is tried against, in order (SEMANTICS 3.3). */
-const LOCATION_FIELDS = [
-  'location',
-  'agent.name',
-  'agent.ip',
-  'manager.name',
-  'predecoder.hostname',
-  'legacy location',
-] as const;
+const LOCATION_FIELDS = ['location', 'agent.name', 'agent.ip', 'manager.name', 'predecoder.hostname', 'legacy location'] as const;
 
 function locationField(alert: Obj, field: number): unknown {
   switch (field) {
@@ -187,10 +180,10 @@ function legacyLocation(alert: Obj): string | undefined {
   switch (legacyKind(alert)) {
     case Legacy.Agent: {
       const agent = alert.agent as Obj;
-      return `(${agent.name}) ${agent.ip}->${alert.location}`;
+      return `(${String(agent.name)}) ${String(agent.ip)}->${String(alert.location)}`;
     }
     case Legacy.Manager:
-      return `${(alert.manager as Obj).name}->${alert.location}`;
+      return `${String((alert.manager as Obj).name)}->${String(alert.location)}`;
     default:
       return undefined;
   }
@@ -242,7 +235,7 @@ function describeIds(rule: Obj, ids: ReadonlySet<number>): string {
 function describeGroups(rule: Obj, groups: Groups): string {
   const list = rule.groups;
   if (!Array.isArray(list)) return `rule.groups ${show(list)} is not an array`;
-  const found = list.find((g) => isGroup(g, groups));
+  const found: unknown = list.find((g) => isGroup(g, groups));
   return found === undefined
     ? `rule.groups ${show(list)} includes none of ${[...groups.set].join(', ')}`
     : `rule.groups includes ${show(found)}`;
@@ -272,7 +265,8 @@ function checksOf(it: Integration): Check[] {
     if (list?.length) checks.push(new Check(filter, Kind.Groups, 0, null, groupsOf(list), null, wanted));
   };
   const location = (filter: FilterName, source: string | undefined, wanted: boolean): void => {
-    if (source !== undefined) checks.push(new Check(filter, Kind.Location, 0, null, null, compilePattern(source, it.locationSyntax), wanted));
+    if (source !== undefined)
+      checks.push(new Check(filter, Kind.Location, 0, null, null, compilePattern(source, it.locationSyntax), wanted));
   };
   id('rule_id', it.ruleIds, true);
   group('group', it.groups, true);

@@ -46,7 +46,15 @@ export function urlSecrets(url: string): string[] {
     return unique([...formsOf(url), ...formsOf(written)]);
   }
   const long = (s: string) => s.length >= MIN_SECRET_CHARS;
-  const parts = [url, written, u.href, u.href.replace(/#.*$/, ''), u.pathname + u.search + u.hash, u.pathname + u.search, u.search + u.hash];
+  const parts = [
+    url,
+    written,
+    u.href,
+    u.href.replace(/#.*$/, ''),
+    u.pathname + u.search + u.hash,
+    u.pathname + u.search,
+    u.search + u.hash,
+  ];
   // what follows the host as written (new URL normalises: dot segments, encoding)
   const rest = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*(.*)$/is.exec(written)?.[1];
   if (rest) parts.push(rest, rest.replace(/#.*$/, ''));

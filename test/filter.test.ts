@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIntegrations } from '../src/config';
+import { parseIntegrations } from '../src/config/parse';
 import { compileFilter, compileRouter } from '../src/filter';
 import type { AlertFilter } from '../src/filter';
 import type { Alert, Integration } from '../src/types';
@@ -81,9 +81,18 @@ describe('compileFilter: alerts and non-alerts', () => {
       assert.equal(everything.explain(value).pass, false);
     }
     const verdicts = [false, false, false, false, false, false, false, false, false, false, false, true];
-    assert.deepEqual(odd.map((v) => virustotal(v)), verdicts);
-    assert.deepEqual(odd.map((v) => virustotal.explain(v).pass), verdicts);
-    assert.deepEqual(odd.map((v) => none(v)), [false, false, false, false, false, false, false, false, false, false, true, true]);
+    assert.deepEqual(
+      odd.map((v) => virustotal(v)),
+      verdicts,
+    );
+    assert.deepEqual(
+      odd.map((v) => virustotal.explain(v).pass),
+      verdicts,
+    );
+    assert.deepEqual(
+      odd.map((v) => none(v)),
+      [false, false, false, false, false, false, false, false, false, false, true, true],
+    );
   });
 });
 
@@ -111,9 +120,16 @@ describe('compileFilter: <level>', () => {
     assert.deepEqual(odd.map(filter), [false, false, false, false]);
     assert.deepEqual(
       odd.map((a) => filter.explain(a).checks[1]),
-      ['Infinity', '-1', '17', '7.5'].map((n) => ({ filter: 'level', pass: false, reason: `rule.level ${n} is not a level from 0 to 16 (a level >= 1 passes)` })),
+      ['Infinity', '-1', '17', '7.5'].map((n) => ({
+        filter: 'level',
+        pass: false,
+        reason: `rule.level ${n} is not a level from 0 to 16 (a level >= 1 passes)`,
+      })),
     );
-    assert.deepEqual([0, 1, 16].map((level) => filterOf('<level>1</level>')(variant('5712', { level }))), [false, true, true]);
+    assert.deepEqual(
+      [0, 1, 16].map((level) => filterOf('<level>1</level>')(variant('5712', { level }))),
+      [false, true, true],
+    );
     assert.equal(filterOf('<level>0</level>')(infinite), true, 'no <level> filter: the level is not read');
   });
 });
@@ -192,7 +208,15 @@ describe('compileFilter: <event_location>', () => {
   });
 
   it('anchors each field on its own', () => {
-    assert.deepEqual(passing(filterOf('<event_location>^/var/log/</event_location>')), ['5712', '5716', '5710', '5720', '5503', '5557', '4151']);
+    assert.deepEqual(passing(filterOf('<event_location>^/var/log/</event_location>')), [
+      '5712',
+      '5716',
+      '5710',
+      '5720',
+      '5503',
+      '5557',
+      '4151',
+    ]);
     // "auth.log" only ends a field; no field starts with it
     assert.deepEqual(passing(filterOf('<event_location>^auth.log</event_location>')), []);
     assert.deepEqual(passing(filterOf('<event_location>auth.log$</event_location>')), ['5716', '5710']);
@@ -201,7 +225,14 @@ describe('compileFilter: <event_location>', () => {
   });
 
   it('uses OS_Match syntax with type="osmatch": literal alternatives, case-insensitive', () => {
-    assert.deepEqual(passing(filterOf('<event_location type="osmatch">/VAR/LOG/SECURE|/var/log/auth.log</event_location>')), ['5712', '5716', '5710', '5720', '5503', '5557']);
+    assert.deepEqual(passing(filterOf('<event_location type="osmatch">/VAR/LOG/SECURE|/var/log/auth.log</event_location>')), [
+      '5712',
+      '5716',
+      '5710',
+      '5720',
+      '5503',
+      '5557',
+    ]);
     assert.deepEqual(passing(filterOf('<event_location type="osmatch">^10.0.1.50$</event_location>')), ['5716']);
   });
 
@@ -219,11 +250,19 @@ describe('compileFilter: exclusions', () => {
   });
 
   it('drops alerts of an excluded rule id', () => {
-    assert.deepEqual(passing(filterOf('<level>9</level><exclude_rule_id>87105,004151</exclude_rule_id>')), ['5712', '5720', '60602', '19014']);
+    assert.deepEqual(passing(filterOf('<level>9</level><exclude_rule_id>87105,004151</exclude_rule_id>')), [
+      '5712',
+      '5720',
+      '60602',
+      '19014',
+    ]);
   });
 
   it('drops alerts whose location matches exclude_location', () => {
-    assert.deepEqual(passing(filterOf('<rule_id>5712,5716,5710,5720</rule_id><exclude_location>^/var/log/secure$</exclude_location>')), ['5716', '5710']);
+    assert.deepEqual(passing(filterOf('<rule_id>5712,5716,5710,5720</rule_id><exclude_location>^/var/log/secure$</exclude_location>')), [
+      '5716',
+      '5710',
+    ]);
   });
 
   it('fails an alert whose field cannot be read, since it is not known to be outside the exclusion', () => {
@@ -239,7 +278,9 @@ describe('compileFilter: virustotal', () => {
   });
 
   it('and its group filter only narrows that down', () => {
-    const r = parseIntegrations('<integration><name>virustotal</name><api_key>k</api_key><group>syscheck_entry_added,rootcheck</group></integration>');
+    const r = parseIntegrations(
+      '<integration><name>virustotal</name><api_key>k</api_key><group>syscheck_entry_added,rootcheck</group></integration>',
+    );
     assert.deepEqual(passing(compileFilter(r.integrations[0])), ['554']);
   });
 });
@@ -253,14 +294,18 @@ describe('compileFilter: several filters (AND)', () => {
   });
 
   it('combines group, level and event_location', () => {
-    const filter = filterOf('<group>authentication_failed,authentication_failures</group><level>5</level><event_location>^/var/log/secure$</event_location>');
+    const filter = filterOf(
+      '<group>authentication_failed,authentication_failures</group><level>5</level><event_location>^/var/log/secure$</event_location>',
+    );
     assert.deepEqual(passing(filter), ['5712', '5720', '5503', '5557']);
   });
 });
 
 describe('compileFilter: explain', () => {
   it('lists the alert check, then each configured filter with its verdict and reason', () => {
-    const filter = filterOf('<level>10</level><group>sshd</group><event_location>^/var/log/secure$</event_location><exclude_rule_id>5720</exclude_rule_id>');
+    const filter = filterOf(
+      '<level>10</level><group>sshd</group><event_location>^/var/log/secure$</event_location><exclude_rule_id>5720</exclude_rule_id>',
+    );
     assert.deepEqual(filter.explain(alert('5716')), {
       pass: false,
       checks: [
@@ -291,7 +336,11 @@ describe('compileFilter: explain', () => {
 
   it('says a missing level counts as 0, in words that read as the verdict', () => {
     const noLevel = { rule: { id: '1', groups: [] } };
-    assert.deepEqual(filterOf('<level>3</level>').explain(noLevel).checks[1], { filter: 'level', pass: false, reason: 'rule.level is missing (counts as 0): below 3' });
+    assert.deepEqual(filterOf('<level>3</level>').explain(noLevel).checks[1], {
+      filter: 'level',
+      pass: false,
+      reason: 'rule.level is missing (counts as 0): below 3',
+    });
   });
 
   it('stops at the alert check for a value that is not an alert', () => {

@@ -1,19 +1,19 @@
 /**
  * The behaviour armor-slack and armor-pagerduty share: take a message, queue it durably at
- * the config node's endpoint (nodes/lib/endpoint.ts), and report each outcome: output 1 =
+ * the config node's endpoint (src/delivery/endpoint.ts), and report each outcome: output 1 =
  * delivered (msg.delivery), output 2 = failed (msg.error, also to Catch nodes). `done()` is
  * called once the message is safely in the outbox (or refused), so thousands of waiting alerts
  * hold no message objects in memory; later failures reach Catch through node.error(err, msg).
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { DedupWindow, defaultDedupKey } from '../../src/dedup';
-import type { FailInfo } from '../../src/delivery-queue';
-import type { Service } from '../../src/http-sender';
-import { isAlert } from '../../src/lines';
+import { DedupWindow, defaultDedupKey } from '../../src/delivery/dedup';
+import type { FailInfo } from '../../src/delivery/queue';
+import type { DeliveryService } from '../../src/delivery/service';
+import { isAlert } from '../../src/source/lines';
 import type { IntegrationInfo } from '../../src/types';
-import type { DiskProblem, Outcome, Parcel, Refusal } from './endpoint';
+import type { DiskProblem, Outcome, Parcel, Refusal } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
-import { fail, setStatus, statusTicker, type Done, type Send } from './node-kit';
+import { brief, fail, joinStatus, setStatus, statusTicker, type Done, type Send } from './node-kit';
 
 export type Msg = NodeMessageInFlow & {
   integration?: IntegrationInfo;
@@ -23,7 +23,7 @@ export type Msg = NodeMessageInFlow & {
 };
 
 export interface DeliverySpec {
-  service: Service;
+  service: DeliveryService;
   /** The selected config node, if any. */
   config(): EndpointConfigNode | null;
   /** A reason the message cannot be sent, checked first. */
@@ -36,9 +36,9 @@ export interface DeliverySpec {
   dedupWindowS?: number;
 }
 
-const DEFAULT_TIMEOUT_S = 10;
-const DEFAULT_RETRIES = 3;
-const SERVICE_NAME: Record<Service, string> = { slack: 'Slack', pagerduty: 'PagerDuty' };
+/** Per-attempt timeout and retries of an integration that sets none (the editor shows them as placeholders). */
+export const DEFAULT_TIMEOUT_S = 10;
+export const DEFAULT_RETRIES = 3;
 
 /** Per-attempt timeout in seconds: the integration's `timeout`; 0 or absent = 10 s. */
 function timeoutOf(msg: Msg): number {
@@ -51,14 +51,22 @@ function retriesOf(msg: Msg): number {
   return Number.isInteger(r) && r >= 0 ? r : DEFAULT_RETRIES;
 }
 
-/** A status-sized reason for a failure (the full one is in msg.error and reaches Catch). */
-export function shortReason(info: { status?: number; error?: string; kind: string }): string {
-  const text = info.error ?? info.kind;
-  if (info.status === 404 && /no_service|invalid_token/.test(text)) return 'webhook revoked';
-  if (info.status === 410) return /archived/.test(text) ? 'channel archived' : 'webhook gone';
-  if (info.status === 403) return 'forbidden';
-  if (info.status === 429) return 'rate limited';
-  return text;
+/**
+ * A status-sized reason for a failure (the full one is in msg.error and reaches Catch): the
+ * service's name for it (`<type>.reason.*` of the node's catalogue), forbidden / rate limited,
+ * else the failure's own words (the sender's, secrets masked).
+ */
+export function shortReason(
+  RED: NodeAPI,
+  type: string,
+  service: DeliveryService,
+  info: { status?: number; error?: string; kind: string },
+): string {
+  const named = service.reason?.(info);
+  if (named) return RED._(`${type}.reason.${named}`);
+  if (info.status === 403) return RED._('armor-delivery.reason.forbidden');
+  if (info.status === 429) return RED._('armor-delivery.reason.rateLimited');
+  return brief(info.error ?? info.kind);
 }
 
 /** The message a parcel stands for, as the flow sees it again after queueing. */
@@ -69,24 +77,30 @@ function messageOf(parcel: Parcel): NodeMessage & Record<string, unknown> {
 }
 
 export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void {
-  const service = SERVICE_NAME[spec.service];
+  const service = spec.service.label;
   // failed: queued, then not delivered; refused: never queued
   const counts = { queued: 0, sent: 0, failed: 0, refused: 0, held: 0 };
   let lastFailure = '';
   const dedup = spec.dedupWindowS && spec.dedupWindowS > 0 ? new DedupWindow(spec.dedupWindowS * 1000) : undefined;
 
-  const text = () =>
-    [`sent ${counts.sent}`, counts.queued - counts.sent - counts.failed > 0 ? `waiting ${counts.queued - counts.sent - counts.failed}` : '',
-      counts.failed + counts.refused ? `failed ${counts.failed + counts.refused}` : '', counts.held ? `held ${counts.held}` : '']
-      .filter(Boolean)
-      .join(' · ');
+  /** The counters as the status shows them: `sent 3 · waiting 2 · failed 1 · held 4` (zeros left out but sent). */
+  const text = () => {
+    const waiting = counts.queued - counts.sent - counts.failed;
+    const failed = counts.failed + counts.refused;
+    return joinStatus(
+      RED._('armor-delivery.status.sent', { count: counts.sent }),
+      waiting > 0 ? RED._('armor-delivery.status.waiting', { count: waiting }) : '',
+      failed ? RED._('armor-delivery.status.failed', { count: failed }) : '',
+      counts.held ? RED._('armor-delivery.status.held', { count: counts.held }) : '',
+    );
+  };
   /** The disk's problem as the status says it ("disk full", "disk error (EIO)"), from the catalogue. */
   const diskText = (disk: DiskProblem) =>
-    disk.full ? RED._(`${node.type}.status.diskFull`) : RED._(`${node.type}.status.diskError`, { code: disk.code });
+    disk.full ? RED._('armor-delivery.status.diskFull') : RED._('armor-delivery.status.diskError', { code: disk.code });
   let diskShort = '';
   const render = () => {
-    if (diskShort) setStatus(node, 'red', 'ring', `${diskShort} · ${text()}`);
-    else if (lastFailure) setStatus(node, 'red', 'ring', `${lastFailure} · ${text()}`);
+    if (diskShort) setStatus(node, 'red', 'ring', joinStatus(diskShort, text()));
+    else if (lastFailure) setStatus(node, 'red', 'ring', joinStatus(lastFailure, text()));
     else if (counts.queued > counts.sent + counts.failed) setStatus(node, 'blue', 'ring', text());
     else setStatus(node, 'green', 'dot', text());
   };
@@ -100,16 +114,28 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     counts.sent++;
     lastFailure = '';
     const msg = messageOf(parcel);
-    msg.delivery = { service: spec.service, status: outcome.status, attempts: outcome.attempts, ...(outcome.batch > 1 ? { digest: outcome.batch } : {}) };
+    msg.delivery = {
+      service: spec.service.id,
+      status: outcome.status,
+      attempts: outcome.attempts,
+      ...(outcome.batch > 1 ? { digest: outcome.batch } : {}),
+    };
     node.send([msg, null]);
     ticker.poke();
   };
   const onFailed = (parcel: Parcel, info: FailInfo) => {
     counts.failed++;
-    lastFailure = shortReason(info);
+    lastFailure = shortReason(RED, node.type, spec.service, info);
     const msg = messageOf(parcel);
     const error = new Error(`${service}: ${info.error}`);
-    msg.error = { message: error.message, service: spec.service, kind: info.kind, status: info.status, answer: info.answer, attempts: info.attempts };
+    msg.error = {
+      message: error.message,
+      service: spec.service.id,
+      kind: info.kind,
+      status: info.status,
+      answer: info.answer,
+      attempts: info.attempts,
+    };
     node.send([null, msg]);
     node.error(error, msg);
     render();
@@ -150,8 +176,11 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   const sweeper = dedup
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
-          const refusal = accept({ payload: held.last, _msgid: '' } as Msg, { ...spec.render, similar: held.similar, since: held.since, summary: true });
-          if (refusal) node.error(clean(`${service}: ${held.similar} similar alerts could not be summarised: ${refusal.reason}`));
+          const refusal = accept(
+            { payload: held.last, _msgid: '' },
+            { ...spec.render, similar: held.similar, since: held.since, summary: true },
+          );
+          if (refusal) node.error(clean(RED._('armor-delivery.errors.summary', { service, count: held.similar, reason: refusal.reason })));
           else counts.queued++;
         }
       }, 1000)
@@ -162,19 +191,20 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     const refuse = (reason: string, short: string) => {
       counts.refused++;
       lastFailure = clean(short);
-      fail(node, msg, send, done, new Error(clean(`${service}: ${reason}`)), `${lastFailure} · ${text()}`, {
+      fail(node, msg, send, done, new Error(clean(`${service}: ${reason}`)), joinStatus(lastFailure, text()), {
         index: 1,
         outputs: 2,
-        detail: { service: spec.service, kind: 'refused', attempts: 0 },
+        detail: { service: spec.service.id, kind: 'refused', attempts: 0 },
       });
     };
-    if (!config) return refuse('no config node is selected', 'not configured');
+    if (!config) return refuse(RED._('armor-delivery.errors.noConfig'), RED._('armor-delivery.status.notConfigured'));
     const target = config.endpoint();
-    if ('problem' in target) return refuse(target.problem, target.problem);
-    if (!runtime) return refuse('the config node could not open its outbox (see its error)', 'no outbox');
-    if (!spec.custom(msg) && !isAlert(msg.payload)) return refuse('msg.payload is not an alert (no rule object)', 'not an alert');
+    if ('problem' in target) return refuse(target.problem, brief(target.problem));
+    if (!runtime) return refuse(RED._('armor-delivery.errors.noOutbox'), RED._('armor-delivery.status.noOutbox'));
+    if (!spec.custom(msg) && !isAlert(msg.payload))
+      return refuse(RED._('armor-delivery.errors.notAlert'), RED._('armor-delivery.status.notAlert'));
     const problem = spec.check?.(msg);
-    if (problem) return refuse(problem, 'bad message');
+    if (problem) return refuse(problem, RED._('armor-delivery.status.badMessage'));
 
     let note: Parcel['render'] = spec.render;
     if (dedup && isAlert(msg.payload)) {
@@ -190,8 +220,11 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
     }
     const refusal = accept(msg, note);
     if (refusal) {
-      const { reason, disk } = refusal;
-      return refuse(reason, disk ? diskText(disk) : /outbox full/.test(reason) ? 'outbox full' : 'not queued');
+      const { reason, disk, full } = refusal;
+      return refuse(
+        reason,
+        disk ? diskText(disk) : full ? RED._('armor-delivery.status.outboxFull') : RED._('armor-delivery.status.notQueued'),
+      );
     }
     counts.queued++;
     ticker.poke();

@@ -5,7 +5,9 @@
  * the service's answer to one test alert. Secrets never leave the runtime through these.
  *
  *   GET  /armor-integrations/samples   the bundled synthetic alerts: [{ id, label, alert }]
- *   POST /armor-integration/import     { xml } → { rows: [{ index, name, row, hasHookUrl, hasApiKey }], errors, warnings }
+ *   POST /armor-integration/import     { xml } → { rows: [{ index, name, row, hasHookUrl, hasApiKey }], blocks, errors, warnings }
+ *                                      (blocks: where each <integration> and its <hook_url> / <api_key> are in
+ *                                      the text sent, as offsets: src/config.ts BlockSpan; never a value)
  *   POST /armor-slack/preview          { layout?, sample? | alert? } → { message }
  *   POST /armor-pagerduty/preview      { sample? | alert? } → { event } (routing key shown as a placeholder)
  *   POST /armor-slack/:id/test         { sample? | alert? } → { ok, kind, status?, error?, answer? }   (404: not deployed)
@@ -16,15 +18,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import { parseIntegrations } from '../../src/config';
-import { integrationToRow, type IntegrationRow } from '../../src/form';
-import { postJson, type Service } from '../../src/http-sender';
-import { isAlert } from '../../src/lines';
+import { locateIntegrations, parseIntegrations } from '../../src/config/parse';
+import { integrationToRow, type IntegrationRow } from '../../src/config/form';
+import { postJson } from '../../src/delivery/sender';
+import type { DeliveryService } from '../../src/delivery/service';
+import { isAlert } from '../../src/source/lines';
 import { endpointSecrets, redact } from '../../src/secrets';
 import type { Integration } from '../../src/types';
-import type { Parcel } from './endpoint';
+import type { Parcel } from '../../src/delivery/endpoint';
 import type { EndpointConfigNode } from './endpoint-config';
-import { renderPagerDuty, renderSlack } from './render';
 
 export interface SampleAlert {
   id: string;
@@ -34,13 +36,12 @@ export interface SampleAlert {
 
 /** What a deployed delivery node lends the test button: its config node and how it renders. */
 export interface TestSend {
-  service: Service;
+  service: DeliveryService;
   config(): EndpointConfigNode | null;
   render?: Parcel['render'];
 }
 
 /** What the preview shows in place of the routing key (the key stays in the config node). */
-const ROUTING_KEY_PLACEHOLDER = '(from the config node)';
 /** Deadline of a test post: the editor waits for it. */
 const TEST_TIMEOUT_MS = 10_000;
 /** Prefix of a test alert's description, so nobody mistakes it for a real incident. */
@@ -64,35 +65,45 @@ export function allowTestSend(node: Node, spec: TestSend): void {
 }
 
 /** The alert a request names: `alert` (an object or JSON text), else sample `sample`, else the first sample. */
-function alertOf(body: { alert?: unknown; sample?: unknown }): { alert: Record<string, unknown>; sample?: string } | { error: string } {
+function alertOf(
+  RED: NodeAPI,
+  body: { alert?: unknown; sample?: unknown },
+): { alert: Record<string, unknown>; sample?: string } | { error: string } {
   let alert = body.alert;
   if (typeof alert === 'string') {
     try {
       alert = JSON.parse(alert);
     } catch (e) {
-      return { error: `the alert is not JSON: ${(e as Error).message}` };
+      return { error: RED._('armor-delivery.errors.alertNotJson', { error: (e as Error).message }) };
     }
   }
   if (alert === undefined) {
-    const wanted = body.sample === undefined || body.sample === null || body.sample === '' ? sampleAlerts()[0] : sampleAlerts().find((s) => s.id === body.sample);
-    if (!wanted) return { error: `no sample alert ${JSON.stringify(body.sample)}` };
+    const wanted =
+      body.sample === undefined || body.sample === null || body.sample === ''
+        ? sampleAlerts()[0]
+        : sampleAlerts().find((s) => s.id === body.sample);
+    if (!wanted) return { error: RED._('armor-delivery.errors.noSample', { sample: JSON.stringify(body.sample) }) };
     return { alert: wanted.alert, sample: wanted.id };
   }
-  if (!isAlert(alert)) return { error: 'not an alert: an alert is a JSON object with a "rule" object' };
-  return { alert: alert as Record<string, unknown> };
+  if (!isAlert(alert)) return { error: RED._('armor-delivery.errors.notAnAlert') };
+  return { alert };
 }
 
 function parcelOf(alert: unknown, render: Parcel['render'], dedupKey?: string): Parcel {
-  return { node: 'editor', retries: 0, queuedAt: Date.now(), timeout: TEST_TIMEOUT_MS / 1000, render, msg: { payload: alert, dedup_key: dedupKey } };
-}
-
-/** The body a delivery node would post for `parcel` (the same rendering as deliveries). */
-function bodyOf(service: Service, parcel: Parcel, routingKey: string): unknown {
-  return service === 'slack' ? renderSlack(parcel) : renderPagerDuty(parcel, routingKey);
+  return {
+    node: 'editor',
+    retries: 0,
+    queuedAt: Date.now(),
+    timeout: TEST_TIMEOUT_MS / 1000,
+    render,
+    msg: { payload: alert, dedup_key: dedupKey },
+  };
 }
 
 /** A form row's value equal to what the runtime assumes when the tag is absent is left out. */
-const DEFAULT_ROW: IntegrationRow = integrationToRow(parseIntegrations('<integration><name>custom-defaults</name></integration>').integrations[0]);
+const DEFAULT_ROW: IntegrationRow = integrationToRow(
+  parseIntegrations('<integration><name>custom-defaults</name></integration>').integrations[0],
+);
 
 /** The form row of a parsed integration: no hook_url/api_key (they go to config nodes), no defaults. */
 function formRow(integration: Integration): IntegrationRow {
@@ -120,7 +131,7 @@ export function integrationEditorApi(RED: NodeAPI): void {
   serveSamples(RED);
   RED.httpAdmin.post('/armor-integration/import', RED.auth.needsPermission('armor-integration.write'), (req, res) => {
     const xml = (req.body as { xml?: unknown } | undefined)?.xml;
-    const result = parseIntegrations(typeof xml === 'string' ? xml : '');
+    const result = locateIntegrations(typeof xml === 'string' ? xml : '');
     res.json({
       rows: result.integrations.map((i) => ({
         index: i.index,
@@ -129,6 +140,7 @@ export function integrationEditorApi(RED: NodeAPI): void {
         hasHookUrl: i.hookUrl !== undefined,
         hasApiKey: i.apiKey !== undefined,
       })),
+      blocks: result.blocks,
       errors: result.errors,
       warnings: result.warnings,
     });
@@ -136,20 +148,20 @@ export function integrationEditorApi(RED: NodeAPI): void {
 }
 
 /** The armor-slack / armor-pagerduty dialog's endpoints: preview, send test. */
-export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
+export function deliveryEditorApi(RED: NodeAPI, service: DeliveryService): void {
   serveSamples(RED);
-  const type = `armor-${service}`;
+  const type = `armor-${service.id}`;
 
   RED.httpAdmin.post(`/${type}/preview`, RED.auth.needsPermission(`${type}.read`), (req, res) => {
     const body = (req.body ?? {}) as { alert?: unknown; sample?: unknown; layout?: unknown };
-    const found = alertOf(body);
+    const found = alertOf(RED, body);
     if ('error' in found) {
       res.status(400).json({ error: found.error });
       return;
     }
-    const layout = body.layout === 'blocks' ? 'blocks' : 'attachment';
-    const rendered = bodyOf(service, parcelOf(found.alert, service === 'slack' ? { layout } : undefined), ROUTING_KEY_PLACEHOLDER);
-    res.json(service === 'slack' ? { message: rendered } : { event: rendered });
+    // the same rendering as deliveries
+    const rendered = service.message(parcelOf(found.alert, service.editor.previewRender?.(body)), service.editor.previewTarget);
+    res.json({ [service.editor.previewKey]: rendered });
   });
 
   // Straight to the service, not through the outbox: a test answers now, is not retried,
@@ -161,28 +173,37 @@ export function deliveryEditorApi(RED: NodeAPI, service: Service): void {
       res.sendStatus(404);
       return;
     }
-    const found = alertOf((req.body ?? {}) as { alert?: unknown; sample?: unknown });
+    const found = alertOf(RED, (req.body ?? {}) as { alert?: unknown; sample?: unknown });
     if ('error' in found) {
       res.status(400).json({ error: found.error });
       return;
     }
     const config = spec.config();
-    const target = config ? config.endpoint() : { problem: 'no config node is selected' };
+    const target = config ? config.endpoint() : { problem: RED._('armor-delivery.errors.noConfig') };
     if ('problem' in target) {
       res.json({ ok: false, kind: 'refused', error: target.problem });
       return;
     }
     const rule = found.alert.rule as Record<string, unknown>;
-    const alert = { ...found.alert, rule: { ...rule, description: TEST_MARK + String(rule.description ?? '') } };
-    const parcel = parcelOf(alert, spec.render, service === 'pagerduty' ? `node-red-test/${found.sample ?? 'alert'}` : undefined);
+    const alert = {
+      ...found.alert,
+      rule: { ...rule, description: TEST_MARK + (typeof rule.description === 'string' ? rule.description : '') },
+    };
+    const parcel = parcelOf(alert, spec.render, service.editor.testDedupKey?.(found.sample ?? 'alert'));
     const secrets = endpointSecrets(target.url, target.routingKey);
-    // the config node's own rendering when it has one (a PagerDuty service's client_url)
-    const body = config?.render ? config.render(parcel, target.routingKey ?? target.url) : bodyOf(service, parcel, target.routingKey ?? '');
-    postJson(service, target.url, body, { timeoutMs: TEST_TIMEOUT_MS }).then(
+    // the config node's own shape of the service when it has one (a PagerDuty service's client_url)
+    postJson(service, target.url, (config?.service ?? service).message(parcel, target), { timeoutMs: TEST_TIMEOUT_MS }).then(
       (result) => {
         const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text, secrets));
-        node!.log(`test alert ${found.sample ?? '(pasted)'}: ${result.kind}${result.status ? ` (HTTP ${result.status})` : ''}`);
-        res.json({ ok: result.kind === 'ok', kind: result.kind, status: result.status, error: clean(result.error), answer: clean(result.body) });
+        const outcome = result.status ? RED._('armor-delivery.log.testHttp', { kind: result.kind, status: result.status }) : result.kind;
+        node.log(RED._('armor-delivery.log.test', { sample: found.sample ?? RED._('armor-delivery.log.pasted'), outcome }));
+        res.json({
+          ok: result.kind === 'ok',
+          kind: result.kind,
+          status: result.status,
+          error: clean(result.error),
+          answer: clean(result.body),
+        });
       },
       (e: Error) => res.status(500).json({ error: redact(e.message, secrets) }),
     );

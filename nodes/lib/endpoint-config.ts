@@ -5,9 +5,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import type { QueuePolicy } from '../../src/delivery-queue';
-import { OUTBOX_DEFAULT_LIMITS } from '../../src/outbox';
-import { Endpoint, type EndpointOptions, type Parcel, type Target } from './endpoint';
+import type { QueuePolicy } from '../../src/delivery/queue';
+import { OUTBOX_DEFAULT_LIMITS } from '../../src/delivery/outbox';
+import { Endpoint } from '../../src/delivery/endpoint';
+import type { DeliveryService, Target, TargetProblem } from '../../src/delivery/service';
 
 /** Properties of a delivery config node that tune its endpoint (all optional). */
 export interface EndpointProps {
@@ -21,15 +22,30 @@ export interface EndpointProps {
 }
 
 export interface EndpointConfigNode extends Node {
-  endpoint(): Target | { problem: string };
-  /** The request body of a parcel, when the node's settings shape it (the editor's test send uses it too). */
-  render?(parcel: Parcel, secret: string): unknown;
+  endpoint(): Target | TargetProblem;
+  /** The service as this config node shapes it (a PagerDuty service's client_url); the editor's test send uses it too. */
+  service?: DeliveryService;
   runtime?: Endpoint;
 }
 
 function num(value: unknown, fallback: number, min: number): number {
   const n = Number(value);
   return value !== undefined && value !== '' && Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+/**
+ * The properties' values when left empty, as the editor shows them (RED.settings.<type>Defaults):
+ * the service's policy and the outbox's limits; no digestAbove when the service never digests.
+ */
+export function endpointDefaults(policy: Readonly<QueuePolicy>): Record<string, number> {
+  return {
+    rate: policy.ratePerSec,
+    burst: policy.burst,
+    deadline: policy.deadlineMs / 1000,
+    ...(Number.isFinite(policy.digestAbove) ? { digestAbove: policy.digestAbove } : {}),
+    maxQueue: OUTBOX_DEFAULT_LIMITS.maxEntries,
+    maxQueueMB: OUTBOX_DEFAULT_LIMITS.maxBytes / (1024 * 1024),
+  };
 }
 
 export function policyOf(base: QueuePolicy, props: EndpointProps): QueuePolicy {
@@ -43,17 +59,13 @@ export function policyOf(base: QueuePolicy, props: EndpointProps): QueuePolicy {
 }
 
 /** Starts the endpoint of a config node; stops it when the node closes. */
-export function startEndpoint(
-  RED: NodeAPI,
-  node: EndpointConfigNode,
-  props: EndpointProps,
-  options: Omit<EndpointOptions, 'dir' | 'limits' | 'log' | 'target' | 'policy'> & { policy: QueuePolicy },
-): void {
-  const userDir = (RED.settings.userDir as string | undefined) ?? path.join(os.homedir(), '.node-red');
+export function startEndpoint(RED: NodeAPI, node: EndpointConfigNode, props: EndpointProps, service: DeliveryService): void {
+  node.service = service;
+  const userDir = RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
   try {
     node.runtime = new Endpoint({
-      ...options,
-      policy: policyOf(options.policy, props),
+      service,
+      policy: policyOf(service.policy, props),
       dir: path.join(userDir, 'armor-integrations', 'outbox', node.id.replace(/[^\w.-]/g, '_')),
       limits: {
         maxEntries: num(props.maxQueue, OUTBOX_DEFAULT_LIMITS.maxEntries, 1),
@@ -63,7 +75,7 @@ export function startEndpoint(
       log: { info: (t) => node.log(t), warn: (t) => node.warn(t), error: (t) => node.error(t) },
     });
   } catch (e) {
-    node.error(`cannot open the outbox: ${(e as Error).message}`);
+    node.error(RED._(`${node.type}.errors.outbox`, { reason: (e as Error).message }));
   }
   node.on('close', (_removed: boolean, done: () => void) => {
     node.runtime?.close();

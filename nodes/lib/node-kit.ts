@@ -10,13 +10,27 @@ export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>
 type Shape = 'dot' | 'ring';
 type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
 
-/** Sets a status, skipping the call when nothing changed (status events go to every editor). */
+/** Words that are not the catalogue's (a failure's own reason, a file name) cut to fit a status: at most `max` characters, the last one `…` when cut. */
+export function brief(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Parts of a status text, the empty ones left out, joined as every status of this package joins them: `a · b`. */
+export function joinStatus(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(' · ');
+}
+
+/**
+ * Sets a status, skipping the call when nothing changed (status events go to every editor).
+ * The text comes from the message catalogue (lint refuses a literal here), with any words of
+ * other origin cut by brief().
+ */
 export function setStatus(node: Node, fill: Fill, shape: Shape, text: string): void {
   const n = node as Node & { __armorStatus?: string };
   const key = `${fill}|${shape}|${text}`;
   if (n.__armorStatus === key) return;
   n.__armorStatus = key;
-  node.status({ fill, shape, text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
+  node.status({ fill, shape, text });
 }
 
 /**
@@ -34,7 +48,7 @@ export function fail(
 ): void {
   setStatus(node, 'red', 'ring', short);
   if (failedOutput) {
-    const out: Array<NodeMessage | null> = new Array(failedOutput.outputs).fill(null);
+    const out = new Array<NodeMessage | null>(failedOutput.outputs).fill(null);
     const failed = msg as NodeMessage & { error?: unknown };
     failed.error = { message: error.message, ...(failedOutput.detail ?? {}) };
     out[failedOutput.index] = failed;
@@ -61,4 +75,3 @@ export function statusTicker(render: () => void, intervalMs = 1000): { poke(): v
     },
   };
 }
-

@@ -11,9 +11,25 @@ export { helper };
 
 export const SHARED = path.join(__dirname, '..', '..', '..', 'shared');
 
-/** The compiled node module (npm test builds first). */
+/**
+ * RED._ in these flow tests: the message key, and its parameters after it when it has some
+ * (`armor-delivery.status.sent(count=2)`), so that an assertion on a text built from the
+ * catalogue stays as exact as one on the English text. (The test helper's own RED._ returns
+ * the key alone.)
+ */
+export function keyed(key: string, params?: Record<string, unknown>): string {
+  const entries = Object.entries(params ?? {});
+  if (entries.length === 0) return key;
+  return `${key}(${entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`;
+}
+
+/** The compiled node module (npm test builds first), its RED._ being keyed(). */
 export function nodeModule(name: string): unknown {
-  return require(path.join(__dirname, '..', '..', 'dist', 'nodes', `${name}.js`));
+  const register = require(path.join(__dirname, '..', '..', 'dist', 'nodes', `${name}.js`)) as (RED: any) => unknown;
+  return (RED: any) => {
+    RED._ = keyed;
+    return register(RED);
+  };
 }
 
 /** The real sample alerts (line 16 has no rule, line 24 is synthetic). */
@@ -68,7 +84,10 @@ type SpiedMethod = 'status' | 'warn' | 'error' | 'log';
 /** The arguments of each call node `id` made to a Node method the helper spies on, oldest first. */
 export function calls(id: string, method: SpiedMethod): unknown[][] {
   const node = helper.getNode(id) as any;
-  return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
+  return node[method]
+    .getCalls()
+    .filter((c: any) => c.thisValue === node)
+    .map((c: any) => c.args);
 }
 
 /** The statuses node `id` has shown, oldest first. */

@@ -122,7 +122,14 @@ export function echoSecrets(status: number, quoted: readonly string[], html = fa
       }
     };
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const forms = [url, decode(url), url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()), ...quoted, ...quoted.map(decode), ...quoted.map((q) => encodeURIComponent(decode(q)))];
+    const forms = [
+      url,
+      decode(url),
+      url.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+      ...quoted,
+      ...quoted.map(decode),
+      ...quoted.map((q) => encodeURIComponent(decode(q))),
+    ];
     if (basic) forms.push(basic, Buffer.from(basic, 'base64').toString('utf8'));
     const text = `host ${req.headers.host} said no to ${forms.join(' | ')} | body ${body}`;
     // as PHP and others write JSON: slashes escaped

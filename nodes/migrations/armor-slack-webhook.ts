@@ -1,0 +1,8 @@
+/**
+ * armor-slack-webhook properties, version by version (nodes/lib/migrate.ts). A def without `version`
+ * was written before versions existed (by hand, a script, an old export): version 1 reads it
+ * as it always did, a missing property taking the runtime's default (pace, burst, digests, deadline and outbox limits: the service's (src/services/slack)).
+ */
+import type { Migration } from '../lib/migrate';
+
+export const migrations: readonly Migration[] = [{ version: 1, up: (def) => def }];
