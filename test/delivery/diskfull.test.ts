@@ -315,7 +315,7 @@ describe('an outbox on a read-only file system (in-process Node-RED, real tmpfs 
     const sent = collect('sent');
     const failed = collect('failed');
     const caught = collect('caught');
-    const d1 = helper.getNode('d1') as any;
+    const d1 = helper.getNode('d1');
 
     d1.receive({ payload: first });
     const [refused] = await failed.waitFor(1);

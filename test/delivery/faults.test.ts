@@ -49,7 +49,7 @@ const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 /** The number of the storm alert a single-alert Slack post carries. */
 const numberIn = (body: string): number => alertsIn(JSON.parse(body))[0];
 /** Node `id`'s endpoint (the config node's outbox and queue). */
-const endpointOf = (id: string) => (helper.getNode(id) as any).runtime;
+const endpointOf = (id: string) => helper.getNode(id).runtime;
 /** The integration's retries, as armor-integration sets them. */
 const integration = (over: Props) => ({ index: 0, name: 'slack', ...over });
 

@@ -18,7 +18,7 @@ const ROUTING_KEY = 'GUARANTEER0UT1NGKEY0123456789ab';
 type Props = Record<string, unknown>;
 
 /** The config node's endpoint (outbox and queue) as the runtime runs it. */
-const endpointOf = (id: string) => (helper.getNode(id) as any).runtime;
+const endpointOf = (id: string) => helper.getNode(id).runtime;
 /** The number of the storm alert a one-alert Slack post carries. */
 const numberIn = (body: string): number => alertsIn(JSON.parse(body))[0];
 const numbersOf = (msgs: any[]): number[] => msgs.map((m) => Number(/#(\d+)$/.exec(m.payload.rule.description)![1]));

@@ -43,7 +43,7 @@ export function sampleAlerts(): Array<Record<string, any>> {
 
 /** Messages arriving at a helper node, with a way to wait for a count. */
 export function collect(id: string): { msgs: any[]; waitFor(n: number, ms?: number): Promise<any[]> } {
-  const node = helper.getNode(id) as any;
+  const node = helper.getNode(id);
   const msgs: any[] = [];
   const waiters: Array<() => void> = [];
   node.on('input', (msg: any) => {
@@ -83,7 +83,7 @@ type SpiedMethod = 'status' | 'warn' | 'error' | 'log';
 
 /** The arguments of each call node `id` made to a Node method the helper spies on, oldest first. */
 export function calls(id: string, method: SpiedMethod): unknown[][] {
-  const node = helper.getNode(id) as any;
+  const node = helper.getNode(id);
   return node[method]
     .getCalls()
     .filter((c: any) => c.thisValue === node)
@@ -107,7 +107,7 @@ export async function untilStatus(id: string, expected: { fill: string; shape: s
 
 /** Everything any node showed or logged so far (statuses, warn, error, log, the runtime log), as text. */
 export function reportedText(anyNodeId: string): string {
-  const node = helper.getNode(anyNodeId) as any;
+  const node = helper.getNode(anyNodeId);
   const all = (['status', 'warn', 'error', 'log'] as const).map((m) => node[m].args);
   return inspect([all, helper.log().args], { depth: null, maxArrayLength: null, maxStringLength: null });
 }

@@ -30,7 +30,7 @@ function flow(props: Record<string, unknown>) {
 
 /** The flow above with a second node wired to the output, so that Node-RED clones each message. */
 function twoOutputs(props: Record<string, unknown>) {
-  const nodes = flow(props);
+  const nodes: Array<Record<string, unknown>> = flow(props);
   nodes[1] = { ...nodes[1], wires: [['out', 'out2']] };
   return [...nodes, { id: 'out2', z: 'f1', type: 'helper' }];
 }

@@ -110,7 +110,7 @@ describe('armor-integration node', () => {
   it('refuses an invalid config, names the block and tag, and lets Catch see the messages it cannot route', async () => {
     const bad = '<integration><name>slack</name><level>high</level></integration>';
     await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: bad }, 1));
-    const n1 = helper.getNode('n1') as any;
+    const n1 = helper.getNode('n1');
     const caught = collect('caught');
     assert.ok(
       n1.error.args.some((a: unknown[]) => /integration #1 \(slack\).*<level>/.test(String(a[0]))),
@@ -124,7 +124,7 @@ describe('armor-integration node', () => {
 
   it('counts and skips objects without a rule, warning once', async () => {
     await helper.load([integrationNode, catchNode], flow({ mode: 'xml', xml: '<integration><name>slack</name></integration>' }, 1));
-    const n1 = helper.getNode('n1') as any;
+    const n1 = helper.getNode('n1');
     const out0 = collect('out0');
     const notAlert = alerts.find((a) => !a.rule)!;
     n1.receive({ payload: notAlert });
@@ -147,7 +147,7 @@ describe('armor-integration node', () => {
     fs.writeFileSync(file, conf('12'));
     try {
       await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
-      const n1 = helper.getNode('n1') as any;
+      const n1 = helper.getNode('n1');
       const out0 = collect('out0');
       const lvl10 = byRule('5712'); // level 10
       const lvl12 = alerts.find((a) => (a.rule?.level ?? 0) >= 12)!;
@@ -201,7 +201,7 @@ describe('armor-integration node', () => {
       });
       const t0 = Date.now();
       await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
-      const n1 = helper.getNode('n1') as any;
+      const n1 = helper.getNode('n1');
       await until(() => statuses('n1').length > 0, 'a status', 2000);
       await helper.request().get('/armor-integrations/samples').expect(200);
       const ms = Date.now() - t0;
@@ -232,7 +232,7 @@ describe('armor-integration node', () => {
       const file = path.join(dir, 'settings.xml');
       fs.writeFileSync(file, '<settings>\n  <password>hunter2<SECRET-ONE</password>\n</settings>\n');
       await helper.load([integrationNode, catchNode], flow({ mode: 'file', file }, 1));
-      const n1 = helper.getNode('n1') as any;
+      const n1 = helper.getNode('n1');
       await until(() => statuses('n1').length > 0, 'a status', 2000);
       assert.ok(!/hunter2|SECRET/.test(reportedText('n1')), reportedText('n1'));
       assert.deepEqual(

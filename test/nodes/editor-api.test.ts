@@ -391,7 +391,7 @@ describe('editor admin endpoints', () => {
       await start(answer(200, 'ok'));
       const file = fifo('ossec.conf');
       const t0 = Date.now();
-      const timed = <T>(p: PromiseLike<T>) => Promise.resolve(p).then((r) => ({ r, ms: Date.now() - t0 }));
+      const timed = (p: PromiseLike<any>) => Promise.resolve(p).then((r: any) => ({ r, ms: Date.now() - t0 }));
       const [checked, other] = await Promise.all([
         timed(check(file)),
         timed(helper.request().get('/armor-integrations/samples').expect(200)),
