@@ -370,6 +370,7 @@ describe('the shared outbox on a Redis Stream (StreamOutbox)', () => {
     assert.ok('id' in added);
     assert.equal(added.replicas, 1);
     const onReplica = await replicaClient.xRange(KEY, '-', '+');
+    assert.ok(onReplica, 'the replica has the stream');
     assert.deepEqual(
       onReplica.map((e) => e.id),
       [added.id],
