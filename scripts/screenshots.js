@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `npm run screenshots` (after the build): regenerates the README's pictures in
- * docs/screenshots/ by running the browser test (test/browser.test.ts) against Node-RED 4.1,
+ * docs/screenshots/ by running the browser test (test/package/browser.test.ts) against Node-RED 4.1,
  * which saves them at the moments it checks: palette.png (the palette and a flow built from
  * it), import-box.png (the manager's sample config pasted into the import box),
  * filter-dialog.png (the imported integrations and the verdicts for a sample alert),
@@ -19,7 +19,7 @@ const run = spawnSync(
     require.resolve('mocha/bin/mocha.js', { paths: [ROOT] }),
     '--grep',
     '^the editor in Chromium, Node-RED 4\\.1',
-    path.join('test', 'browser.test.ts'),
+    path.join('test', 'package', 'browser.test.ts'),
   ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ARMOR_SCREENSHOTS: OUT } },
 );
