@@ -11,8 +11,8 @@
  * - One sender at a time: every instance contends for the endpoint's lease (./lease.ts). The
  *   holder runs a DeliveryQueue with the service's policy (pace, 429 pauses, retries, digests)
  *   fed from the Stream: on acquiring it first claims what a dead holder left in flight
- *   (pending entries idle for `claimIdleMs`, again every `claimEveryMs` while it holds the
- *   lease), then takes new entries in a loop (a blocking read of `blockMs`). At most `maxTaken`
+ *   (pending entries idle for `claimIdleMs`, by default the lease's time to live; again every
+ *   `claimEveryMs` while it holds the lease, for entries that were not idle long enough yet), then takes new entries in a loop (a blocking read of `blockMs`). At most `maxTaken`
  *   taken entries are kept in memory (the parcels of the jobs in the queue); the rest wait in
  *   Redis. A digest is built from what the holder took: the shared backlog up to `maxTaken`.
  *   When the lease is lost the queue is closed at once (a post in flight is aborted, none
@@ -70,7 +70,10 @@ export interface SharedEndpointOptions {
   log: { info?(text: string): void; warn(text: string): void; error(text: string): void };
   /** The sender lease: time to live (default 5000 ms) and renewal period (default ttl / 3). */
   lease?: { ttlMs?: number; renewEveryMs?: number };
-  /** Pending entries of another consumer idle this long are claimed (default 3000 ms). */
+  /**
+   * Pending entries idle this long are claimed (default: the lease's time to live, 5 s by
+   * default: by the time this instance acquired the lease, a holder silent that long is gone).
+   */
   claimIdleMs?: number;
   /** How often the holder claims again (default 1000 ms). */
   claimEveryMs?: number;
@@ -314,7 +317,7 @@ export class SharedEndpoint extends EventEmitter {
     while (this.live(term)) {
       try {
         if (Date.now() >= claimAt) {
-          const claimed = await this.outbox.claim(this.opts.claimIdleMs ?? 3000, this.maxTaken);
+          const claimed = await this.outbox.claim(this.opts.claimIdleMs ?? this.lease.ttlMs, this.maxTaken);
           if (!this.live(term)) return;
           const fresh = this.push(claimed);
           this.counts.claimed += fresh;
