@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { endpointKey } from '../../../src/delivery/shared/keys';
 import { redisClient } from '../../../src/delivery/shared/client';
 import { SharedEndpoint, type SharedEndpointOptions, type SharedParcel } from '../../../src/delivery/shared/endpoint';
@@ -46,8 +48,16 @@ describe('a delivery endpoint shared by instances through Redis (SharedEndpoint)
   let stub: Stub | undefined;
   let clients: StreamClient[] = [];
   let endpoints: SharedEndpoint[] = [];
+  let children: ChildProcess[] = [];
 
   afterEach(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode === null && c.signalCode === null ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve(),
+      ),
+    );
+    children = [];
     await Promise.all(endpoints.map((e) => e.close()));
     for (const c of clients) c.destroy();
     await stub?.close();
@@ -178,6 +188,56 @@ describe('a delivery endpoint shared by instances through Redis (SharedEndpoint)
       own,
     );
     console.log(`      posts ${stub.seen.length}, twice ${twice.length}, claimed by the new holder ${other.endpoint.stats.claimed}`);
+  });
+
+  it('the holder killed (SIGKILL) mid-storm: the other takes over within the lease time + 2 s, reclaims its entries, nothing lost', async () => {
+    server = await startRedis();
+    const at: number[] = [];
+    stub = await startStub(timed((req, res, body) => setTimeout(() => answer(200, 'ok')(req, res, body), 20), at));
+    const url = `${stub.base}/services/T000/B000/SHAREDSECRET04`;
+    const fast: QueuePolicy = { ...slack.policy, ratePerSec: 40, burst: 3, digestAbove: Infinity, digestMax: 1 };
+    // the first instance, in a process of its own, takes the lease before the other starts
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        path.join(__dirname, '../../lib/shared-sender.ts'),
+        server.url,
+        url,
+        'host-k:1',
+        JSON.stringify(fast),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let printed = '';
+    child.stdout.on('data', (d: Buffer) => (printed += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (printed += d.toString()));
+    await until('the process holding the lease', () => printed.includes('holding'), 15_000);
+    const b = await instance('host-b:4', slack, url, fast);
+    const total = 150;
+    for (let n = 1; n <= total; n++) assert.equal(await b.endpoint.accept(parcel(n)), undefined);
+    await until('40 posts', () => stub!.seen.length >= 40);
+    assert.equal(b.endpoint.stats.posts, 0, 'the process posted them');
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const postsBefore = at.length;
+    await until('a post by the survivor', () => b.endpoint.stats.posts > 0, 10_000);
+    await until('the next post', () => at.length > postsBefore);
+    const takeover = at[postsBefore] - killedAt;
+    console.log(`      takeover after SIGKILL: first post by the survivor ${takeover} ms after the kill (lease ttl 1500 ms)`);
+    assert.ok(takeover <= 1500 + 2000, `took over in ${takeover} ms`);
+
+    const numbers = () => stub!.seen.flatMap((s) => alertsIn(JSON.parse(s.body) as Record<string, unknown>));
+    await until('the storm drained', () => new Set(numbers()).size === total, 15_000);
+    const { missing, twice } = tallyDeliveries(numbers(), total);
+    assert.deepEqual(missing, []);
+    assert.ok(twice.length <= 1, `posted twice: ${twice.join(', ')}`);
+    assert.ok(b.endpoint.stats.claimed > 0, 'the survivor reclaimed what the dead one had taken');
+    await until('every outcome back', () => new Set(b.delivered).size === total);
+    console.log(`      posts ${stub.seen.length}, twice ${twice.length}, claimed ${b.endpoint.stats.claimed}`);
   });
 
   it('PagerDuty shared by two instances: one event per alert, at its pace of 2 a second', async () => {
