@@ -12,14 +12,17 @@ import { createClient } from 'redis';
 import { endpointKey, streamKey } from '../../src/delivery/shared/keys';
 import { calls, collect, helper, nodeModule, reportedText, sampleAlerts, sleep, until, useTempUserDir } from '../lib/red';
 import { startRedis, type RedisServer } from '../lib/redis-server';
-import { answer, startStub, type Stub } from '../lib/stub-server';
+import { answer, json, startStub, type Stub } from '../lib/stub-server';
 
 const slackNode = nodeModule('armor-slack');
+const pagerDutyNode = nodeModule('armor-pagerduty');
+const serviceNode = nodeModule('armor-pagerduty-service');
 const webhookNode = nodeModule('armor-slack-webhook');
 const redisNode = nodeModule('armor-redis');
 
 const SECRET_PATH = '/services/T000/B000/SECRETXYZ0123456789abcdef';
 const PASSWORD = 'hunter2-redis-Pa55';
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const ALERTS = sampleAlerts().filter((a) => a.rule);
 /** Each alert its own post, at once: these tests count posts. */
 const ONE_POST_PER_ALERT = { rate: 1000, burst: 1000, digestAbove: 1000000 };
@@ -90,6 +93,52 @@ describe('armor-redis: a Slack webhook shared through Redis', function () {
     }
     assert.ok(!fs.existsSync(path.join(userDir(), 'armor-integrations', 'outbox', 'w1')), 'no local outbox when shared');
     assert.match(reportedText('s1'), /armor-redis\.log\.ready\(where=redis:\/\/127\.0\.0\.1:\d+\)/);
+  });
+
+  it('delivers PagerDuty events through the Redis Stream of the routing key, each reported once', async () => {
+    redis = await startRedis();
+    stub = await startStub(json(202, { status: 'success', message: 'Event processed' }));
+    const service = {
+      id: 'p1',
+      type: 'armor-pagerduty-service',
+      region: 'custom',
+      url: `${stub.base}/v2/enqueue`,
+      rate: 1000,
+      burst: 1000,
+      shared: 'r1',
+    };
+    await helper.load(
+      [pagerDutyNode, serviceNode, redisNode],
+      [
+        { id: 'f1', type: 'tab', label: 'test' },
+        { id: 'r1', type: 'armor-redis', url: redis.url },
+        service,
+        { id: 'd1', z: 'f1', type: 'armor-pagerduty', service: 'p1', wires: [['sent'], ['failed']] },
+        { id: 'sent', z: 'f1', type: 'helper' },
+        { id: 'failed', z: 'f1', type: 'helper' },
+      ],
+      { p1: { routingKey: ROUTING_KEY }, r1: {} },
+    );
+    const sent = collect('sent');
+    await until(() => calls('r1', 'log').some((a) => String(a[0]).startsWith('armor-redis.log.ready')), 'the client ready');
+    await helper.getNode('p1').runtime.ready;
+    const alerts = ALERTS.slice(0, 5);
+    for (const alert of alerts) helper.getNode('d1').receive({ payload: alert });
+    const msgs = await sent.waitFor(alerts.length, 10_000);
+    assert.equal(new Set(msgs.map((m) => m._msgid)).size, alerts.length);
+    for (const m of msgs) assert.deepEqual(m.delivery, { service: 'pagerduty', status: 202, attempts: 1 });
+    assert.equal(stub.seen.length, alerts.length);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const key = streamKey(endpointKey('armor:', 'pagerduty', ROUTING_KEY));
+      let left = await client.xLen(key);
+      for (const end = Date.now() + 5000; left > 0 && Date.now() < end; left = await client.xLen(key)) await sleep(20);
+      assert.equal(left, 0);
+      assert.equal(await client.exists(key), 1);
+    } finally {
+      client.destroy();
+    }
   });
 
   for (const [title, url, reason] of [
