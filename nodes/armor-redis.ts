@@ -34,7 +34,10 @@ export = (RED: NodeAPI) => {
     this.prefix = prefix;
     this.where = describeRedis(url);
     const users = new Set<RedisUser>();
-    this.attach = (user) => users.add(user);
+    this.attach = (user) => {
+      users.add(user);
+      return () => users.delete(user);
+    };
     this.problem = redisProblem(settings);
     if (this.problem) {
       this.error(RED._('armor-redis.errors.settings', { reason: this.problem }));

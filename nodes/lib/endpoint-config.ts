@@ -123,6 +123,7 @@ function startShared(RED: NodeAPI, node: EndpointConfigNode, props: EndpointProp
     node.error(RED._(`${node.type}.errors.shared`, { reason: why ?? '' }));
     return;
   }
+  let detach: (() => void) | undefined;
   try {
     const endpoint = new SharedEndpoint({
       service,
@@ -135,13 +136,16 @@ function startShared(RED: NodeAPI, node: EndpointConfigNode, props: EndpointProp
       log: { info: (t) => node.log(t), warn: (t) => node.warn(t), error: (t) => node.error(t) },
     });
     node.runtime = endpoint;
-    redis.attach(endpoint);
+    detach = redis.attach(endpoint);
   } catch (e) {
     node.error(RED._(`${node.type}.errors.shared`, { reason: (e as Error).message }));
   }
   node.on('close', (_removed: boolean, done: () => void) => {
     const closing = node.runtime?.close();
     node.runtime = undefined;
-    void Promise.resolve(closing).finally(() => done());
+    void Promise.resolve(closing).finally(() => {
+      detach?.();
+      done();
+    });
   });
 }

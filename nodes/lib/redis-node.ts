@@ -23,6 +23,6 @@ export interface ArmorRedisNode extends Node<RedisCredentials> {
   where: string;
   /** The shared client (connecting, reconnecting by itself), unless `problem`. */
   client?: StreamClient;
-  /** A shared endpoint on this client: closed before the client is. */
-  attach(user: RedisUser): void;
+  /** A shared endpoint on this client: closed before the client is (unless detached first, by the function returned). */
+  attach(user: RedisUser): () => void;
 }
