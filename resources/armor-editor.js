@@ -278,6 +278,14 @@
   }
 
   /**
+   * The `shared` property of the delivery config nodes: an armor-redis node (several
+   * instances, one delivery) or none (this instance's own outbox, the default).
+   */
+  function sharedDefaults() {
+    return { shared: { value: '', type: 'armor-redis', required: false } };
+  }
+
+  /**
    * Writes the form rows of the pacing `fields` into the edit template of `type`, where it has
    * `<div class="armor-pacing"></div>` (see fillTemplate). Call it before registering the type.
    */
@@ -317,6 +325,7 @@
     delivery: delivery,
     deliveryNode: deliveryNode,
     pacingDefaults: pacingDefaults,
+    sharedDefaults: sharedDefaults,
     pacingFields: pacingFields,
   });
 })();

@@ -4,6 +4,8 @@
  * delivered (msg.delivery), output 2 = failed (msg.error, also to Catch nodes). `done()` is
  * called once the message is safely in the outbox (or refused), so thousands of waiting alerts
  * hold no message objects in memory; later failures reach Catch through node.error(err, msg).
+ * A shared endpoint (on Redis) accepts asynchronously: `done()` (or the refusal) then waits
+ * until Redis holds the parcel; the local endpoint's synchronous path is unchanged.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { DedupWindow, defaultDedupKey } from '../../src/delivery/dedup';
@@ -148,13 +150,14 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   runtime?.on(`delivered:${node.id}`, onDelivered);
   runtime?.on(`failed:${node.id}`, onFailed);
   runtime?.on('disk', onDisk);
-  if (runtime?.diskError) {
-    diskShort = diskText(runtime.diskError);
+  const diskError = runtime && 'diskError' in runtime ? runtime.diskError : undefined;
+  if (diskError) {
+    diskShort = diskText(diskError);
     render();
   }
 
   /** Queues one parcel; returns why not, if it could not be. */
-  const accept = (msg: Msg, render: Parcel['render']): Refusal | undefined =>
+  const accept = (msg: Msg, render: Parcel['render']): Refusal | undefined | Promise<Refusal | undefined> =>
     runtime!.accept({
       node: node.id,
       retries: retriesOf(msg),
@@ -176,12 +179,17 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
   const sweeper = dedup
     ? setInterval(() => {
         for (const held of dedup.sweep(Date.now())) {
-          const refusal = accept(
+          const settle = (refusal: Refusal | undefined) => {
+            if (refusal)
+              node.error(clean(RED._('armor-delivery.errors.summary', { service, count: held.similar, reason: refusal.reason })));
+            else counts.queued++;
+          };
+          const result = accept(
             { payload: held.last, _msgid: '' },
             { ...spec.render, similar: held.similar, since: held.since, summary: true },
           );
-          if (refusal) node.error(clean(RED._('armor-delivery.errors.summary', { service, count: held.similar, reason: refusal.reason })));
-          else counts.queued++;
+          if (result instanceof Promise) void result.then(settle, (e: Error) => settle({ reason: e.message }));
+          else settle(result);
         }
       }, 1000)
     : undefined;
@@ -219,6 +227,19 @@ export function deliveryNode(RED: NodeAPI, node: Node, spec: DeliverySpec): void
       if (admitted.similar > 0) note = { ...spec.render, similar: admitted.similar, since: admitted.since };
     }
     const refusal = accept(msg, note);
+    if (refusal instanceof Promise) {
+      // the shared outbox: done() once Redis holds the parcel, or the refusal
+      void refusal.then(
+        (r) => {
+          if (r) return refuse(r.reason, r.full ? RED._('armor-delivery.status.outboxFull') : RED._('armor-delivery.status.notQueued'));
+          counts.queued++;
+          ticker.poke();
+          done();
+        },
+        (e: Error) => refuse(e.message, RED._('armor-delivery.status.notQueued')),
+      );
+      return;
+    }
     if (refusal) {
       const { reason, disk, full } = refusal;
       return refuse(

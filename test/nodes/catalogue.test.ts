@@ -9,7 +9,15 @@ import path from 'node:path';
 import { slack } from '../../src/services/slack';
 
 const NODES = path.join(__dirname, '..', '..', 'nodes');
-const TYPES = ['armor-alerts', 'armor-integration', 'armor-slack', 'armor-slack-webhook', 'armor-pagerduty', 'armor-pagerduty-service'];
+const TYPES = [
+  'armor-alerts',
+  'armor-integration',
+  'armor-slack',
+  'armor-slack-webhook',
+  'armor-pagerduty',
+  'armor-pagerduty-service',
+  'armor-redis',
+];
 const DELIVERY = ['armor-slack', 'armor-pagerduty'];
 const CONFIG = ['armor-slack-webhook', 'armor-pagerduty-service'];
 

@@ -90,7 +90,7 @@ for (const { title, release, node, runtime: provide } of RUNTIMES) {
       assert.match(settings.version, new RegExp(`^${version}$`));
     });
 
-    it('registers the six node types, enabled, at the packed version, with no load error and nothing in the log about it', () => {
+    it('registers the seven node types, enabled, at the packed version, with no load error and nothing in the log about it', () => {
       const ours = nodesAtStart.filter((n) => n.module === PKG.name);
       assert.deepEqual(ours.flatMap((n) => n.types).sort(), OUR_TYPES);
       for (const n of ours) assert.deepEqual([n.id, n.enabled, n.err, n.version], [`${PKG.name}/${n.name}`, true, undefined, PKG.version]);
