@@ -162,4 +162,31 @@ describe('a shared endpoint while Redis is unreachable: the local journal (spool
       `      ${total} alerts, Redis down ${back - downAt} ms; spooled at most ${maxSpooled} (a ${Math.max(...a.spools.map((e) => e.spooled))}, b ${Math.max(...b.spools.map((e) => e.spooled))}); journals empty ${emptied} ms and all posted ${drained} ms after Redis was back`,
     );
   });
+  it('alerts left in the local journal by a previous run are moved to Redis at the next start, in order, posted once', async () => {
+    server = await startRedis();
+    stub = await startStub(answer(200, 'ok'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'armor-spool-'));
+    const url = `${stub.base}/services/T000/B000/SPOOLSECRET02`;
+    const dir = path.join(tmp, 'a');
+    // what a process that stopped while Redis was away left behind
+    const left = Outbox.open<SharedParcel>(dir);
+    for (let n = 1; n <= 30; n++) left.add({ ...parcel(n), instance: 'host-a:8' });
+    left.close();
+    const fast: QueuePolicy = { ...slack.policy, ratePerSec: 40, burst: 3, digestAbove: Infinity, digestMax: 1 };
+    const a = await instance('host-a:8', url, fast, dir);
+    // accepted after the start: behind the 30 of the previous run
+    for (let n = 31; n <= 40; n++) assert.equal(await a.endpoint.accept(parcel(n)), undefined);
+    const numbers = () => stub!.seen.flatMap((s) => alertsIn(JSON.parse(s.body) as Record<string, unknown>));
+    await until('every alert posted', () => numbers().length >= 40);
+    await until('the journal empty', () => a.endpoint.spooled === 0);
+    assert.deepEqual(
+      numbers(),
+      Array.from({ length: 40 }, (_, k) => k + 1),
+    );
+    assert.ok(a.warnings.some((w) => w.includes('from a previous run')));
+    await a.endpoint.close();
+    const reopened = Outbox.open(dir);
+    assert.equal(reopened.size.entries, 0);
+    reopened.close();
+  });
 });
