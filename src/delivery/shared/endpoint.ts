@@ -4,10 +4,16 @@
  *
  * - accept() resolves once Redis holds the parcel (the shared outbox, ./stream-outbox.ts), the
  *   parcel marked with the accepting instance's id (`instance`). It refuses as Endpoint does: a
- *   full outbox (`full`), a secret in the parcel; and, for now, when Redis cannot be reached
- *   ("shared outbox unreachable: ..."). TO COME: while Redis is unreachable, alerts go to the
- *   local outbox journal and are moved to Redis, in order, once it is back; until that piece
- *   lands, the caller gets the refusal (its node sends the alert to the failed output).
+ *   full outbox (`full`), a secret in the parcel. When Redis cannot be reached: with `spoolDir`,
+ *   the parcel goes to a local journal there (the crash-safe `Outbox` of ../outbox.ts, as local
+ *   delivery keeps alerts) and accept() resolves as accepted; without it, it refuses ("shared
+ *   outbox unreachable: ..."). See ./spool.ts: while anything is spooled new accepts are spooled
+ *   too (order), and a mover, woken when the client is ready again and every `spoolRetryMs`,
+ *   moves the entries to the Stream in order (add, then local done). With `spoolDir`, accepts
+ *   are applied one at a time in call order (so an add that fails cannot be overtaken by a later
+ *   one that succeeds). `spooled` and the `spool` event ({ spooled, reason }) are for statuses.
+ *   A crash (or an uncertain add: a deadline that ran out after the command was sent) between
+ *   the Redis add and the local done duplicates that one entry: at least once, never dropped.
  * - One sender at a time: every instance contends for the endpoint's lease (./lease.ts). The
  *   holder runs a DeliveryQueue with the service's policy (pace, 429 pauses, retries, digests)
  *   fed from the Stream: on acquiring it first claims what a dead holder left in flight
@@ -29,7 +35,7 @@
  * queue, reconnects by itself); the caller closes it after close(). This class opens and
  * closes its own duplicates (blocking reads, subscription).
  *
- * Not here yet: the local-journal fallback (above), WAIT for replicas (StreamOutbox has
+ * Not here yet: WAIT for replicas (StreamOutbox has
  * `waitReplicas`; not exposed), the shared dedup window, the node wiring.
  */
 import { EventEmitter } from 'node:events';
@@ -41,6 +47,9 @@ import { endpointSecrets, redact } from '../../secrets';
 import { Lease } from './lease';
 import { leaseKey, streamKey } from './keys';
 import { StreamOutbox, StreamOutboxError, type StreamClient, type StreamEntry } from './stream-outbox';
+import { Spool } from './spool';
+
+export type { SpoolEvent } from './spool';
 
 /** A parcel in the shared outbox: the local parcel and the id of the instance that accepted it. */
 export interface SharedParcel extends Parcel {
@@ -83,6 +92,16 @@ export interface SharedEndpointOptions {
   maxTaken?: number;
   /** Deadline of each Redis command (default 5000 ms). */
   commandTimeoutMs?: number;
+  /**
+   * A local journal directory (one per endpoint and instance, never shared by two endpoints):
+   * while Redis is unreachable accepted parcels are kept there and moved to Redis, in order,
+   * once it is back (see ./spool.ts). Without it, accept() refuses while Redis is unreachable.
+   */
+  spoolDir?: string;
+  /** Limits of the local journal (default: `limits`). */
+  spoolLimits?: { maxEntries: number; maxBytes?: number };
+  /** How often the mover tries again while Redis is away or refuses (default 1000 ms). */
+  spoolRetryMs?: number;
 }
 
 export interface SharedStats {
@@ -114,7 +133,8 @@ interface Taken {
 
 /**
  * Events: `delivered:<node>` (parcel, Outcome) and `failed:<node>` (parcel, FailInfo) for the
- * parcels this instance accepted, whichever instance delivered them; `changed` for statuses.
+ * parcels this instance accepted, whichever instance delivered them; `changed` for statuses;
+ * `spool` (SpoolEvent) whenever the count of parcels kept in the local journal changes.
  */
 export class SharedEndpoint extends EventEmitter {
   /** Resolves once the consumer group exists and the outcomes are subscribed to (never rejects: retried). */
@@ -136,6 +156,11 @@ export class SharedEndpoint extends EventEmitter {
   private nextJob = 1;
   /** Entries delivered or failed whose done() has not reached Redis yet. */
   private undone: string[] = [];
+  /**
+   * Ids of the entries settled (delivered or failed) until their done() reached Redis: still
+   * pending there, a claim of this holder returns them, and they must not be queued again.
+   */
+  private readonly settledIds = new Set<string>();
   /** Outcomes are applied one post at a time, in order. */
   private settling: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
@@ -143,6 +168,8 @@ export class SharedEndpoint extends EventEmitter {
   private closed = false;
   private closing: Promise<void> | undefined;
   private lastProblem: string | undefined;
+  private readonly spool: Spool<SharedParcel> | undefined;
+  private accepting: Promise<unknown> = Promise.resolve();
   private readonly counts = { acquired: 0, posts: 0, delivered: 0, failed: 0, deliveredForOthers: 0, failedForOthers: 0, claimed: 0 };
 
   constructor(private readonly opts: SharedEndpointOptions) {
@@ -165,13 +192,61 @@ export class SharedEndpoint extends EventEmitter {
     this.lease = new Lease(opts.client, leaseKey(opts.endpoint), { holder: opts.instance, ...opts.lease });
     this.lease.on('acquired', () => this.startSending());
     this.lease.on('lost', () => this.stopSending());
+    if (opts.spoolDir) {
+      const limits = opts.spoolLimits ?? opts.limits;
+      this.spool = new Spool<SharedParcel>({
+        dir: opts.spoolDir,
+        client: opts.client,
+        outbox: this.outbox,
+        limits: { maxEntries: limits.maxEntries, ...(limits.maxBytes === undefined ? {} : { maxBytes: limits.maxBytes }) },
+        forbid,
+        retryMs: opts.spoolRetryMs ?? 1000,
+        clean: (text) => this.clean(text),
+        log: opts.log,
+        changed: (e) => {
+          this.emit('spool', e);
+          this.emit('changed');
+        },
+      });
+    }
     this.ready = this.open();
   }
 
-  /** Stores the parcel in the shared outbox; resolves once Redis holds it, or with why it cannot. */
-  async accept(parcel: Parcel): Promise<Refusal | undefined> {
-    if (this.closed) return { reason: 'the endpoint is closing' };
+  /** Parcels kept in the local journal, waiting for Redis (0 without `spoolDir`). */
+  get spooled(): number {
+    return this.spool?.spooled ?? 0;
+  }
+
+  /**
+   * Stores the parcel in the shared outbox; resolves once Redis holds it (or, with `spoolDir`
+   * while Redis is unreachable, once the local journal holds it), or with why it cannot.
+   */
+  accept(parcel: Parcel): Promise<Refusal | undefined> {
+    if (this.closed) return Promise.resolve({ reason: 'the endpoint is closing' });
     const shared: SharedParcel = { ...parcel, instance: this.instance };
+    const spool = this.spool;
+    if (!spool) return this.addShared(shared);
+    // one at a time, in call order: a later add cannot reach Redis before an earlier one spooled
+    const result = this.accepting.then(() => this.acceptSpooling(shared, spool));
+    this.accepting = result;
+    return result;
+  }
+
+  private async acceptSpooling(shared: SharedParcel, spool: Spool<SharedParcel>): Promise<Refusal | undefined> {
+    if (this.closed) return { reason: 'the endpoint is closing' };
+    if (spool.spooled > 0) return spool.keep(shared); // behind what waits already
+    if (!this.opts.client.isReady) return spool.keep(shared, 'Redis unreachable (not connected)');
+    try {
+      const added = await this.outbox.add(shared);
+      if ('full' in added) return { reason: added.reason, full: true };
+      return undefined;
+    } catch (e) {
+      if (e instanceof StreamOutboxError) return spool.keep(shared, this.clean(e.message));
+      return { reason: this.clean((e as Error).message) };
+    }
+  }
+
+  private async addShared(shared: SharedParcel): Promise<Refusal | undefined> {
     let added;
     try {
       added = await this.outbox.add(shared);
@@ -208,7 +283,7 @@ export class SharedEndpoint extends EventEmitter {
     this.stopSending();
     // the outcomes of the last post are marked done (else the next holder posts them again)
     const settled = Promise.race([this.settling, sleep(1000)]);
-    await Promise.all([this.lease.stop(), settled]);
+    await Promise.all([this.lease.stop(), settled, Promise.race([this.accepting, sleep(1000)]).then(() => this.spool?.close())]);
     this.outbox.close();
     const sub = this.subscriber;
     this.subscriber = undefined;
@@ -348,7 +423,7 @@ export class SharedEndpoint extends EventEmitter {
     if (!queue) return 0;
     let n = 0;
     for (const e of entries) {
-      if (this.jobOf.has(e.id)) continue;
+      if (this.jobOf.has(e.id) || this.settledIds.has(e.id)) continue;
       const id = this.nextJob++;
       this.taken.set(id, { id: e.id, parcel: e.data });
       this.jobOf.set(e.id, id);
@@ -404,6 +479,7 @@ export class SharedEndpoint extends EventEmitter {
       this.taken.delete(job.id);
       this.jobOf.delete(t.id);
       ids.push(t.id);
+      this.settledIds.add(t.id);
       messages.push({ instance: t.parcel.instance, node: t.parcel.node, event, detail: detailOf(job), parcel: t.parcel });
       const other = t.parcel.instance !== this.instance;
       if (event === 'delivered') {
@@ -421,6 +497,7 @@ export class SharedEndpoint extends EventEmitter {
       this.undone = [];
       try {
         await this.outbox.done(todo);
+        for (const id of todo) this.settledIds.delete(id);
       } catch (e) {
         // kept: marked done with the next outcome (if this instance loses the lease first, the
         // next holder delivers them again: at least once)
