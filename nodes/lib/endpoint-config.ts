@@ -134,6 +134,13 @@ function startShared(RED: NodeAPI, node: EndpointConfigNode, props: EndpointProp
       limits: limitsOf(props),
       target: () => node.endpoint(),
       log: { info: (t) => node.log(t), warn: (t) => node.warn(t), error: (t) => node.error(t) },
+      // while Redis is away, alerts wait here (in the user directory, per config node) and move to it in order
+      spoolDir: path.join(
+        RED.settings.userDir ?? path.join(os.homedir(), '.node-red'),
+        'armor-integrations',
+        'spool',
+        node.id.replace(/[^\w.-]/g, '_'),
+      ),
     });
     node.runtime = endpoint;
     detach = redis.attach(endpoint);

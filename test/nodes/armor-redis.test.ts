@@ -95,6 +95,37 @@ describe('armor-redis: a Slack webhook shared through Redis', function () {
     assert.match(reportedText('s1'), /armor-redis\.log\.ready\(where=redis:\/\/127\.0\.0\.1:\d+\)/);
   });
 
+  it('keeps alerts in a local journal while Redis is away and delivers each once, reported once on output 1, when it is back', async () => {
+    redis = await startRedis();
+    stub = await startStub(answer(200, 'ok'));
+    await helper.load([slackNode, webhookNode, redisNode], flow({ shared: 'r1' }, { url: redis.url, prefix: 'test:' }), {
+      w1: { url: stub.base + SECRET_PATH },
+      r1: {},
+    });
+    const sent = collect('sent');
+    const failed = collect('failed');
+    await until(() => calls('r1', 'log').some((a) => String(a[0]).startsWith('armor-redis.log.ready')), 'the client ready');
+    const runtime = helper.getNode('w1').runtime;
+    await runtime.ready;
+    await redis.stop();
+    await until(() => calls('r1', 'warn').some((a) => String(a[0]).startsWith('armor-redis.log.down')), 'the client to see Redis go');
+    const s1 = helper.getNode('s1');
+    for (const alert of ALERTS.slice(0, 5)) s1.receive({ payload: alert });
+    await until(() => runtime.spooled === 5, 'five alerts in the local journal');
+    assert.equal(stub.seen.length, 0, 'nothing posted while Redis is away');
+    assert.equal(failed.msgs.length, 0, 'nothing refused');
+    assert.ok(fs.existsSync(path.join(userDir(), 'armor-integrations', 'spool', 'w1')), 'the journal is in the user directory');
+    await redis.start();
+    const msgs = await sent.waitFor(5, 15_000);
+    assert.deepEqual(
+      msgs.map((m) => m.payload.id),
+      ALERTS.slice(0, 5).map((a) => a.id),
+    );
+    assert.equal(stub.seen.length, 5);
+    assert.equal(failed.msgs.length, 0);
+    await until(() => runtime.spooled === 0, 'the journal drained');
+  });
+
   it('delivers PagerDuty events through the Redis Stream of the routing key, each reported once', async () => {
     redis = await startRedis();
     stub = await startStub(json(202, { status: 'success', message: 'Event processed' }));
