@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from './queue';
 import { postJson, type SendResult } from './sender';
-import type { DeliveryService, Target, TargetProblem } from './service';
+import { buildPost, type DeliveryService, type Target, type TargetProblem } from './service';
 import { Outbox, OutboxDiskError, type OutboxLimits } from './outbox';
 import { endpointSecrets, redact } from '../secrets';
 import type { IntegrationInfo } from '../types';
@@ -261,20 +261,14 @@ export class Endpoint extends EventEmitter {
     // a read error rejects: the queue retries it as a transient error
     for (const parcel of this.outbox!.read(jobs.map((job) => job.id))) if (parcel) parcels.push(parcel);
     if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
-    let body: unknown;
-    try {
-      body =
-        parcels.length > 1 && this.opts.service.digest ? this.opts.service.digest(parcels) : this.opts.service.message(parcels[0], target);
-    } catch (e) {
-      return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
-    }
-    const timeout = Math.max(...parcels.map((p) => p.timeout));
+    const post = buildPost(this.opts.service, parcels, target);
+    if ('error' in post) return { kind: 'permanent', error: post.error };
     // Only a one-alert post keeps its parcel for the report. A digest's alerts are read again,
     // in one batch, if its outcome is reported: they die young instead of living through the
     // post (a digest a second with a dead webhook would otherwise push thousands of parsed
     // alerts into the old heap each time).
     if (jobs.length === 1) this.inFlight.set(jobs[0].id, parcels[0]);
-    return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
+    return postJson(this.opts.service, target.url, post.body, { timeoutMs: post.timeoutMs, signal });
   }
 
   /**

@@ -47,3 +47,23 @@ export interface DeliveryService {
     testDedupKey?(sample: string): string;
   };
 }
+
+/** One post for `parcels`: its body (one alert's message, or a digest of several) and its per-attempt timeout. */
+export interface Post {
+  body: unknown;
+  timeoutMs: number;
+}
+
+/**
+ * The post a service makes for `parcels` (at least one): a digest when there are several and the
+ * service has one, else the first parcel's message; the longest of their timeouts. A message
+ * that cannot be built is a permanent failure, in words.
+ */
+export function buildPost(service: DeliveryService, parcels: readonly Parcel[], target: Target): Post | { error: string } {
+  try {
+    const body = parcels.length > 1 && service.digest ? service.digest(parcels) : service.message(parcels[0], target);
+    return { body, timeoutMs: Math.max(...parcels.map((p) => p.timeout)) * 1000 };
+  } catch (e) {
+    return { error: `cannot build the message: ${(e as Error).message}` };
+  }
+}

@@ -41,7 +41,7 @@
 import { EventEmitter } from 'node:events';
 import { DeliveryQueue, type FailInfo, type Job, type QueuePolicy } from '../queue';
 import { postJson, type SendResult } from '../sender';
-import type { DeliveryService, Target, TargetProblem } from '../service';
+import { buildPost, type DeliveryService, type Target, type TargetProblem } from '../service';
 import type { Outcome, Parcel, Refusal } from '../endpoint';
 import { endpointSecrets, redact } from '../../secrets';
 import { Lease } from './lease';
@@ -454,16 +454,10 @@ export class SharedEndpoint extends EventEmitter {
     if ('problem' in target) return { kind: 'permanent', error: target.problem };
     const parcels = jobs.map((j) => this.taken.get(j.id)?.parcel).filter((p): p is SharedParcel => p !== undefined);
     if (parcels.length === 0) return { kind: 'permanent', error: 'the alerts are no longer in the outbox' };
-    let body: unknown;
-    try {
-      body =
-        parcels.length > 1 && this.opts.service.digest ? this.opts.service.digest(parcels) : this.opts.service.message(parcels[0], target);
-    } catch (e) {
-      return { kind: 'permanent', error: `cannot build the message: ${(e as Error).message}` };
-    }
-    const timeout = Math.max(...parcels.map((p) => p.timeout));
+    const post = buildPost(this.opts.service, parcels, target);
+    if ('error' in post) return { kind: 'permanent', error: post.error };
     this.counts.posts++;
-    return postJson(this.opts.service, target.url, body, { timeoutMs: timeout * 1000, signal });
+    return postJson(this.opts.service, target.url, post.body, { timeoutMs: post.timeoutMs, signal });
   }
 
   /**
